@@ -1,0 +1,37 @@
+# libwt build and test entry points (see README.md).
+#   make hello   build libwt and run the C hello example (needs only cargo and cc)
+#   make test    every test: Rust, C examples (ctest), bindings, ABI checks
+CARGO ?= cargo
+CC ?= cc
+TARGET_DIR := $(CURDIR)/target/debug
+BUILD := $(CURDIR)/build
+
+.PHONY: all lib hello test test-rust test-c header clean
+
+all: lib
+
+lib:
+	$(CARGO) build --lib
+
+hello: lib
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -Iinclude c-examples/hello.c \
+		-L$(TARGET_DIR) -lwt -Wl,-rpath,$(TARGET_DIR) -o $(BUILD)/hello
+	$(BUILD)/hello
+
+test: lib test-rust test-c
+
+test-rust:
+	$(CARGO) test
+
+test-c: lib
+	cmake -S c-examples -B $(BUILD)/c -DWT_LIB_DIR=$(TARGET_DIR)
+	cmake --build $(BUILD)/c
+	ctest --test-dir $(BUILD)/c --output-on-failure
+
+# Regenerate include/wt.h from the Rust sources.
+header:
+	WT_BLESS=1 $(CARGO) test --test header
+
+clean:
+	rm -rf $(BUILD)

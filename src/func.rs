@@ -1,0 +1,483 @@
+//! Functions (`WT_KIND_FUNC`), calls, and host callbacks (`WT_KIND_CALLBACK`).
+//!
+//! Calls use Wasmtime's raw path (`Func::call_unchecked` / `new_unchecked`):
+//! the signature is checked once when the func handle is made, the argument
+//! count on every call, and numeric values are copied slot-for-slot. Functions
+//! whose signature has reference types take a converting path.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void};
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+
+use wasmtime::{AsContextMut, Caller, ExternRef, Func, RootScope, Val, ValRaw};
+
+use crate::error::{self, Error, Result, WT_ERR_SIGNATURE, WT_ERR_UNSUPPORTED};
+use crate::ffi::{guard, out, str_arg};
+use crate::handle;
+use crate::store::{check_same_store, with_store, Cx, Host};
+use crate::types::{Sig, WT_EXTERNREF, WT_F32, WT_F64, WT_FUNCREF, WT_I32, WT_I64};
+
+#[cfg(target_endian = "big")]
+compile_error!("libwt's 64-bit slots assume a little-endian target");
+
+/// The one host callback type.
+///
+/// Called synchronously on the thread that made the wasm call. `env` is the
+/// pointer given when the callback was defined; `caller` is a handle valid
+/// only during this invocation that works wherever a store handle is accepted
+/// and finds the calling instance's exports (`wt_caller_get_export`). `args`
+/// holds `nargs` slots; write `nresults` slots to `results` (pre-zeroed).
+/// Return 0 on success; any other value traps the guest, and the outer
+/// `wt_call` fails with `WT_ERR_CALLBACK` and the message set with
+/// `wt_caller_set_error` (or a default naming the status).
+pub type WtCallback = Option<
+    unsafe extern "C" fn(
+        env: *mut c_void,
+        caller: u64,
+        args: *const u64,
+        nargs: usize,
+        results: *mut u64,
+        nresults: usize,
+    ) -> i32,
+>;
+
+/// Releases a callback's `env` when the last function using it is gone.
+/// May run on any thread.
+pub type WtFinalizer = Option<unsafe extern "C" fn(env: *mut c_void)>;
+
+/// A function handle's object: the function, its store and its signature.
+pub struct FuncObj {
+    pub store_uid: u64,
+    pub func: Func,
+    pub sig: Arc<Sig>,
+}
+
+/// A host function: callback, env, finalizer and signature.
+pub struct HostFunc {
+    pub cb: unsafe extern "C" fn(*mut c_void, u64, *const u64, usize, *mut u64, usize) -> i32,
+    pub env: *mut c_void,
+    pub finalizer: WtFinalizer,
+    pub sig: Arc<Sig>,
+}
+
+// SAFETY: the ABI contract says `env` must be usable from any thread the
+// embedder calls wasm on, and the finalizer may run on any thread.
+unsafe impl Send for HostFunc {}
+unsafe impl Sync for HostFunc {}
+
+impl Drop for HostFunc {
+    fn drop(&mut self) {
+        if let Some(f) = self.finalizer {
+            // SAFETY: the embedder supplied this finalizer for this env.
+            unsafe { f(self.env) };
+        }
+    }
+}
+
+/// The error a failing host callback raises inside Wasmtime.
+#[derive(Debug)]
+pub struct CallbackError {
+    pub status: i32,
+    pub msg: String,
+}
+
+impl std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+impl std::error::Error for CallbackError {}
+
+thread_local! {
+    static CALLBACK_MSG: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Makes a func handle owned by the store in `cx`.
+pub fn adopt_func(cx: &mut impl AsContextMut<Data = Host>, func: Func) -> Result<u64> {
+    let mut c = cx.as_context_mut();
+    let sig = Arc::new(Sig::from_functype(&func.ty(&c)));
+    let h = handle::insert(FuncObj {
+        store_uid: c.data().uid,
+        func,
+        sig,
+    })?;
+    c.data_mut().adopt(h);
+    Ok(h)
+}
+
+fn slot_error(sig: &Sig) -> Error {
+    Error::new(
+        WT_ERR_UNSUPPORTED,
+        format!(
+            "signature {} has a value that does not fit a 64-bit slot (v128 or a GC reference)",
+            sig.describe()
+        ),
+    )
+}
+
+/// Converts a slot to a `Val` of type `code` (reference-aware path).
+pub fn slot_to_val(cx: &mut impl AsContextMut<Data = Host>, code: i32, slot: u64) -> Result<Val> {
+    Ok(match code {
+        WT_I32 => Val::I32(slot as u32 as i32),
+        WT_I64 => Val::I64(slot as i64),
+        WT_F32 => Val::F32(slot as u32),
+        WT_F64 => Val::F64(slot),
+        WT_FUNCREF => {
+            if slot == 0 {
+                Val::FuncRef(None)
+            } else {
+                let f = handle::get::<FuncObj>(slot)?;
+                if f.store_uid != cx.as_context_mut().data().uid {
+                    return Err(Error::invalid("the funcref value belongs to another store"));
+                }
+                Val::FuncRef(Some(f.func))
+            }
+        }
+        WT_EXTERNREF => {
+            if slot == 0 {
+                Val::ExternRef(None)
+            } else {
+                let r = ExternRef::new(&mut *cx, slot).map_err(|e| {
+                    Error::internal(format!("externref: {}", crate::error::describe(&e)))
+                })?;
+                Val::ExternRef(Some(r))
+            }
+        }
+        other => {
+            return Err(Error::new(
+                WT_ERR_UNSUPPORTED,
+                format!(
+                    "a {} value does not fit a 64-bit slot",
+                    crate::types::valtype_name(other)
+                ),
+            ))
+        }
+    })
+}
+
+/// Converts a `Val` to a slot (reference-aware path).
+pub fn val_to_slot(cx: &mut impl AsContextMut<Data = Host>, v: &Val) -> Result<u64> {
+    Ok(match v {
+        Val::I32(x) => *x as u32 as u64,
+        Val::I64(x) => *x as u64,
+        Val::F32(x) => *x as u64,
+        Val::F64(x) => *x,
+        Val::FuncRef(None)
+        | Val::ExternRef(None)
+        | Val::AnyRef(None)
+        | Val::ExnRef(None)
+        | Val::ContRef(None) => 0,
+        Val::FuncRef(Some(f)) => adopt_func(cx, *f)?,
+        Val::ExternRef(Some(r)) => {
+            let c = cx.as_context_mut();
+            let data = r.data(&c).map_err(|e| {
+                Error::internal(format!("externref: {}", crate::error::describe(&e)))
+            })?;
+            match data.and_then(|d| d.downcast_ref::<u64>()) {
+                Some(v) => *v,
+                None => {
+                    return Err(Error::new(
+                        WT_ERR_UNSUPPORTED,
+                        "externref does not carry a libwt uint64_t payload",
+                    ))
+                }
+            }
+        }
+        other => {
+            return Err(Error::new(
+                WT_ERR_UNSUPPORTED,
+                format!("value {other:?} does not fit a 64-bit slot"),
+            ))
+        }
+    })
+}
+
+/// Calls `f` with `args`, writing `results`. Counts are checked by the caller.
+pub fn call(cx: &mut Cx, f: &FuncObj, args: &[u64], results: &mut [u64]) -> Result<()> {
+    let sig = &*f.sig;
+    if sig.numeric {
+        const STACK: usize = 16;
+        let n = args.len().max(results.len());
+        let mut stack = [ValRaw::u64(0); STACK];
+        let mut heap;
+        let raw: &mut [ValRaw] = if n <= STACK {
+            &mut stack[..n]
+        } else {
+            heap = vec![ValRaw::u64(0); n];
+            &mut heap[..]
+        };
+        for (r, a) in raw.iter_mut().zip(args) {
+            *r = ValRaw::u64(*a);
+        }
+        // SAFETY: the func belongs to this store (checked by the caller), the
+        // buffer holds max(params, results) values, and every param is numeric,
+        // so any bit pattern in a slot is a valid value of its type (on
+        // little-endian targets a u64 slot read as i32/f32 yields the low bits).
+        let res = unsafe { f.func.call_unchecked(&mut *cx, raw as *mut [ValRaw]) };
+        if let Err(e) = res {
+            return Err(error::from_wasmtime(e, cx.data().timed_out));
+        }
+        for (i, (out, r)) in results.iter_mut().zip(raw.iter()).enumerate() {
+            let v = r.get_u64();
+            *out = if i < 64 && sig.narrow_results & (1 << i) != 0 {
+                v & 0xffff_ffff
+            } else {
+                v
+            };
+        }
+        return Ok(());
+    }
+    if !sig.slot_compatible() {
+        return Err(slot_error(sig));
+    }
+    let mut scope = RootScope::new(&mut *cx);
+    let params = sig
+        .params
+        .iter()
+        .zip(args)
+        .map(|(code, a)| slot_to_val(&mut scope, *code, *a))
+        .collect::<Result<Vec<_>>>()?;
+    let mut outs = vec![Val::I32(0); results.len()];
+    if let Err(e) = f.func.call(&mut scope, &params, &mut outs) {
+        let timed_out = scope.as_context_mut().data().timed_out;
+        return Err(error::from_wasmtime(e, timed_out));
+    }
+    for (o, v) in results.iter_mut().zip(&outs) {
+        *o = val_to_slot(&mut scope, v)?;
+    }
+    Ok(())
+}
+
+/// The trampoline between Wasmtime and the one C callback type.
+fn trampoline(
+    hf: &HostFunc,
+    mut caller: Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
+    const STACK: usize = 16;
+    let sig = &*hf.sig;
+    let (np, nr) = (sig.params.len(), sig.results.len());
+    let mut stack = [0u64; 2 * STACK];
+    let mut heap;
+    let buf: &mut [u64] = if np + nr <= 2 * STACK {
+        &mut stack[..np + nr]
+    } else {
+        heap = vec![0u64; np + nr];
+        &mut heap[..]
+    };
+    let (args, results) = buf.split_at_mut(np);
+    if sig.numeric {
+        for (i, (a, r)) in args.iter_mut().zip(raw.iter()).enumerate() {
+            // SAFETY: Wasmtime initialises the first `np` values with the params.
+            let v = unsafe { r.assume_init() }.get_u64();
+            *a = if matches!(sig.params[i], WT_I32 | WT_F32) {
+                v & 0xffff_ffff
+            } else {
+                v
+            };
+        }
+    } else {
+        let mut scope = RootScope::new(&mut caller);
+        for (i, (a, r)) in args.iter_mut().zip(raw.iter()).enumerate() {
+            // SAFETY: as above; the raw value is of the declared param type.
+            let r = unsafe { r.assume_init() };
+            let ty = crate::types::valtype_from_code(sig.params[i])
+                .map_err(|e| wasmtime::Error::msg(e.msg))?;
+            // SAFETY: `r` is a valid value of type `ty` owned by this store.
+            let v = unsafe { Val::from_raw(&mut scope, r, ty) };
+            *a = val_to_slot(&mut scope, &v).map_err(|e| wasmtime::Error::msg(e.msg))?;
+        }
+    }
+    let caller_handle = caller.data().caller_handle;
+    let me = &mut caller as *mut Caller<'_, Host> as *mut c_void;
+    let prev = caller.data().caller_cell.replace(me);
+    CALLBACK_MSG.with(|m| m.borrow_mut().take());
+    // SAFETY: calling the embedder's callback with the documented arguments.
+    let status = unsafe {
+        (hf.cb)(
+            hf.env,
+            caller_handle,
+            args.as_ptr(),
+            np,
+            results.as_mut_ptr(),
+            nr,
+        )
+    };
+    caller.data().caller_cell.set(prev);
+    if status != 0 {
+        let msg = CALLBACK_MSG
+            .with(|m| m.borrow_mut().take())
+            .unwrap_or_else(|| format!("host callback returned status {status}"));
+        return Err(wasmtime::Error::new(CallbackError { status, msg }));
+    }
+    if sig.numeric {
+        for (r, v) in raw.iter_mut().zip(results.iter()) {
+            r.write(ValRaw::u64(*v));
+        }
+    } else {
+        let mut scope = RootScope::new(&mut caller);
+        for (i, (r, v)) in raw.iter_mut().zip(results.iter()).enumerate() {
+            let val = slot_to_val(&mut scope, sig.results[i], *v)
+                .map_err(|e| wasmtime::Error::msg(e.msg))?;
+            let rv = val.to_raw(&mut scope)?;
+            r.write(rv);
+        }
+    }
+    Ok(())
+}
+
+/// Wraps a host function as a Wasmtime closure for `func_new_unchecked`.
+pub fn host_closure(
+    hf: Arc<HostFunc>,
+) -> impl Fn(Caller<'_, Host>, &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> + Send + Sync + 'static
+{
+    move |caller, raw| trampoline(&hf, caller, raw)
+}
+
+pub fn new_hostfunc(
+    functype: u64,
+    cb: WtCallback,
+    env: *mut c_void,
+    finalizer: WtFinalizer,
+) -> Result<Arc<HostFunc>> {
+    let cb = cb.ok_or_else(|| Error::null("callback"))?;
+    let sig = handle::get::<Arc<Sig>>(functype)?.clone();
+    if !sig.slot_compatible() {
+        return Err(slot_error(&sig));
+    }
+    Ok(Arc::new(HostFunc {
+        cb,
+        env,
+        finalizer,
+        sig,
+    }))
+}
+
+/// Calls a function.
+///
+/// `store` is the func's store, or a caller handle of that store inside a
+/// host callback. `args` holds `nargs` slots and `results` receives `nresults`
+/// slots; both counts must equal the function's parameter/result counts
+/// (`WT_ERR_SIGNATURE` otherwise). Either pointer may be NULL when its count
+/// is 0. The call runs on the calling thread; host callbacks run on it too.
+/// On failure `results` is unspecified.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
+/// `WT_ERR_SIGNATURE`, `WT_ERR_INVALID_ARGUMENT` (func of another store),
+/// `WT_ERR_BUSY`, `WT_ERR_TRAP`, `WT_ERR_INTERRUPTED`, `WT_ERR_OUT_OF_FUEL`,
+/// `WT_ERR_CALLBACK`, `WT_ERR_EXIT`, `WT_ERR_UNSUPPORTED` (v128/GC values).
+///
+/// # Safety
+/// `args` must point to `nargs` readable slots and `results` to `nresults`
+/// writable slots (or be NULL with a 0 count).
+#[no_mangle]
+pub unsafe extern "C" fn wt_call(
+    store: u64,
+    func: u64,
+    args: *const u64,
+    nargs: usize,
+    results: *mut u64,
+    nresults: usize,
+) -> i32 {
+    guard(|| {
+        let f = handle::get::<FuncObj>(func)?;
+        if f.sig.params.len() != nargs || f.sig.results.len() != nresults {
+            return Err(Error::new(
+                WT_ERR_SIGNATURE,
+                format!(
+                    "function {} takes {} argument(s) and returns {} result(s), but the call passed {nargs} argument(s) and space for {nresults} result(s)",
+                    f.sig.describe(),
+                    f.sig.params.len(),
+                    f.sig.results.len()
+                ),
+            ));
+        }
+        let args = unsafe { crate::ffi::slice_arg(args, nargs, "args")? };
+        if nresults > 0 && results.is_null() {
+            return Err(Error::null("results"));
+        }
+        let results: &mut [u64] = if nresults == 0 {
+            &mut []
+        } else {
+            // SAFETY: caller contract; non-null checked above.
+            unsafe { std::slice::from_raw_parts_mut(results, nresults) }
+        };
+        with_store(store, |so, cx| {
+            check_same_store(f.store_uid, so, "func")?;
+            call(cx, &f, args, results)
+        })
+    })
+}
+
+/// Creates a host callback object from a functype, a callback, its `env` and
+/// an optional `finalizer` that is called with `env` once the callback handle
+/// is freed and no linker or store uses the function any more (on whichever
+/// thread drops the last use). Use it with `wt_linker_define_func` or
+/// `wt_func_new`. `env` must be usable from every thread that calls wasm.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
+/// `WT_ERR_UNSUPPORTED` (a v128/GC type in the functype).
+///
+/// # Safety
+/// `out_callback` must be NULL or valid for writes; `callback` and
+/// `finalizer` must be valid C functions of their types.
+#[no_mangle]
+pub unsafe extern "C" fn wt_callback_new(
+    functype: u64,
+    callback: WtCallback,
+    env: *mut c_void,
+    finalizer: WtFinalizer,
+    out_callback: *mut u64,
+) -> i32 {
+    guard(|| {
+        let o = unsafe { out(out_callback, "out_callback")? };
+        let hf = new_hostfunc(functype, callback, env, finalizer)?;
+        *o = handle::insert(hf)?;
+        Ok(())
+    })
+}
+
+/// Creates a func in `store` backed by a host callback object: for passing
+/// host functions as funcref values, into tables, or to `wt_linker_define`.
+/// `*out_func` receives a func handle owned by the store.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_BUSY`.
+///
+/// # Safety
+/// `out_func` must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_func_new(store: u64, callback: u64, out_func: *mut u64) -> i32 {
+    guard(|| {
+        let o = unsafe { out(out_func, "out_func")? };
+        let hf = handle::get::<Arc<HostFunc>>(callback)?.clone();
+        with_store(store, |so, cx| {
+            let ty = hf.sig.to_functype(&so.engine.engine)?;
+            // SAFETY: the trampoline reads and writes exactly the values of `ty`.
+            let func = unsafe { Func::new_unchecked(&mut *cx, ty, host_closure(hf)) };
+            *o = adopt_func(cx, func)?;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the message reported when the running host callback returns a
+/// non-zero status (the guest traps and `wt_call` fails with
+/// `WT_ERR_CALLBACK` and this message). Call it from inside the callback,
+/// with its caller handle, just before returning the non-zero status.
+/// Statuses: `WT_ERR_BAD_HANDLE` (not a live caller), `WT_ERR_WRONG_KIND`,
+/// `WT_ERR_NULL_POINTER`, `WT_ERR_INVALID_ARGUMENT` (invalid UTF-8).
+///
+/// # Safety
+/// `msg` must point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_caller_set_error(caller: u64, msg: *const c_char, len: usize) -> i32 {
+    guard(|| {
+        let msg = unsafe { str_arg(msg, len, "msg")? }.to_string();
+        handle::get::<crate::store::CallerObj>(caller)?;
+        with_store(caller, |_, cx| {
+            if !cx.is_caller() {
+                return Err(Error::bad_handle(caller, "not inside a host callback"));
+            }
+            CALLBACK_MSG.with(|m| *m.borrow_mut() = Some(msg));
+            Ok(())
+        })
+    })
+}

@@ -1,0 +1,257 @@
+//! Linkers (`WT_KIND_LINKER`): name host functions and instances, instantiate modules.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use wasmtime::{Engine, Extern, Linker, Module};
+
+use crate::engine::EngineObj;
+use crate::error::{self, Error, Result, WT_ERR_BUSY, WT_ERR_LINK};
+use crate::ffi::{guard, out, str_arg};
+use crate::func::{host_closure, new_hostfunc, HostFunc, WtCallback};
+use crate::handle::{self, Object};
+use crate::store::{check_same_store, with_store, Host, StoreItem};
+
+pub struct LinkerObj {
+    pub engine: Engine,
+    pub linker: RwLock<Linker<Host>>,
+}
+
+fn busy() -> Error {
+    Error::new(
+        WT_ERR_BUSY,
+        "linker is being used by an instantiation right now; define items before instantiating",
+    )
+}
+
+fn link_error(e: wasmtime::Error) -> Error {
+    Error::new(WT_ERR_LINK, crate::error::describe(&e))
+}
+
+/// Creates a linker for `engine`. `*out_linker` receives a `WT_KIND_LINKER`
+/// handle owned by the caller. A linker may be shared by threads: defining
+/// takes an exclusive lock, instantiating a shared one.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `out_linker` must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_linker_new(engine: u64, out_linker: *mut u64) -> i32 {
+    guard(|| {
+        let o = unsafe { out(out_linker, "out_linker")? };
+        let e = handle::get::<EngineObj>(engine)?.engine.clone();
+        let linker = Linker::new(&e);
+        *o = handle::insert(Box::new(LinkerObj {
+            engine: e,
+            linker: RwLock::new(linker),
+        }))?;
+        Ok(())
+    })
+}
+
+/// Lets later definitions replace earlier ones with the same name (1) or
+/// reports them as `WT_ERR_LINK` (0, default).
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_INVALID_ARGUMENT`, `WT_ERR_BUSY`.
+#[no_mangle]
+pub extern "C" fn wt_linker_allow_shadowing(linker: u64, on: i32) -> i32 {
+    guard(|| {
+        let on = match on {
+            0 => false,
+            1 => true,
+            other => return Err(Error::invalid(format!("expected 0 or 1, got {other}"))),
+        };
+        let l = handle::get::<Box<LinkerObj>>(linker)?;
+        l.linker.try_write().ok_or_else(busy)?.allow_shadowing(on);
+        Ok(())
+    })
+}
+
+pub fn define_hostfunc(l: &LinkerObj, module: &str, name: &str, hf: Arc<HostFunc>) -> Result<()> {
+    let ty = hf.sig.to_functype(&l.engine)?;
+    let mut linker = l.linker.try_write().ok_or_else(busy)?;
+    // SAFETY: the trampoline reads and writes exactly the values of `ty`.
+    unsafe { linker.func_new_unchecked(module, name, ty, host_closure(hf)) }.map_err(link_error)?;
+    Ok(())
+}
+
+/// Defines the host function `module`.`name` with type `functype`, backed by
+/// `callback` with `env` (see `wt_callback_t`). `env` is not finalized; use
+/// `wt_callback_new` + `wt_linker_define_func` when it needs a finalizer.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
+/// `WT_ERR_INVALID_ARGUMENT` (bad UTF-8), `WT_ERR_LINK` (name already
+/// defined), `WT_ERR_UNSUPPORTED` (v128/GC types), `WT_ERR_BUSY`.
+///
+/// # Safety
+/// The strings must point to their lengths in readable bytes; `callback` must
+/// be a valid function of type `wt_callback_t`.
+#[no_mangle]
+pub unsafe extern "C" fn wt_linker_define_callback(
+    linker: u64,
+    module: *const c_char,
+    module_len: usize,
+    name: *const c_char,
+    name_len: usize,
+    functype: u64,
+    callback: WtCallback,
+    env: *mut c_void,
+) -> i32 {
+    guard(|| {
+        let module = unsafe { str_arg(module, module_len, "module")? };
+        let name = unsafe { str_arg(name, name_len, "name")? };
+        let l = handle::get::<Box<LinkerObj>>(linker)?;
+        let hf = new_hostfunc(functype, callback, env, None)?;
+        define_hostfunc(&l, module, name, hf)
+    })
+}
+
+/// Defines `module`.`name` as the host function of a callback object made by
+/// `wt_callback_new` (whose env finalizer runs once nothing uses it).
+/// Statuses: as `wt_linker_define_callback`.
+///
+/// # Safety
+/// The strings must point to their lengths in readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_linker_define_func(
+    linker: u64,
+    module: *const c_char,
+    module_len: usize,
+    name: *const c_char,
+    name_len: usize,
+    callback: u64,
+) -> i32 {
+    guard(|| {
+        let module = unsafe { str_arg(module, module_len, "module")? };
+        let name = unsafe { str_arg(name, name_len, "name")? };
+        let l = handle::get::<Box<LinkerObj>>(linker)?;
+        let hf = handle::get::<Arc<HostFunc>>(callback)?.clone();
+        define_hostfunc(&l, module, name, hf)
+    })
+}
+
+/// Defines `module`.`name` as a store-bound item (a func, memory, global or
+/// table handle of `store`), e.g. an export of another instance. Modules
+/// linked against it must be instantiated in the same store.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
+/// `WT_ERR_INVALID_ARGUMENT`, `WT_ERR_LINK`, `WT_ERR_BUSY`.
+///
+/// # Safety
+/// The strings must point to their lengths in readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_linker_define(
+    linker: u64,
+    store: u64,
+    module: *const c_char,
+    module_len: usize,
+    name: *const c_char,
+    name_len: usize,
+    item: u64,
+) -> i32 {
+    guard(|| {
+        let module = unsafe { str_arg(module, module_len, "module")? };
+        let name = unsafe { str_arg(name, name_len, "name")? };
+        let l = handle::get::<Box<LinkerObj>>(linker)?;
+        with_store(store, |so, cx| {
+            let ext = store_extern(item, so)?;
+            let mut linker = l.linker.try_write().ok_or_else(busy)?;
+            linker.define(&*cx, module, name, ext).map_err(link_error)?;
+            Ok(())
+        })
+    })
+}
+
+/// Resolves a func/memory/global/table handle of store `so` to an `Extern`.
+pub fn store_extern(item: u64, so: &crate::store::StoreObj) -> Result<Extern> {
+    let g = handle::get_any(item)?;
+    Ok(match g.obj() {
+        Object::Func(f) => {
+            check_same_store(f.store_uid, so, "func")?;
+            Extern::Func(f.func)
+        }
+        Object::Memory(m) => Extern::Memory(m.check(so, "memory")?),
+        Object::Global(x) => Extern::Global(x.check(so, "global")?),
+        Object::Table(t) => Extern::Table(t.check(so, "table")?),
+        _ => {
+            return Err(Error::new(
+                crate::error::WT_ERR_WRONG_KIND,
+                format!(
+                    "handle {item:#x} is {}, expected a func, memory, global or table",
+                    handle::with_article(handle::kind_name(g.kind()))
+                ),
+            ))
+        }
+    })
+}
+
+/// Defines every export of `instance` (of `store`) under the module name `name`.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
+/// `WT_ERR_INVALID_ARGUMENT`, `WT_ERR_LINK`, `WT_ERR_BUSY`.
+///
+/// # Safety
+/// `name` must point to `name_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_linker_define_instance(
+    linker: u64,
+    store: u64,
+    name: *const c_char,
+    name_len: usize,
+    instance: u64,
+) -> i32 {
+    guard(|| {
+        let name = unsafe { str_arg(name, name_len, "name")? };
+        let l = handle::get::<Box<LinkerObj>>(linker)?;
+        let inst = handle::get::<StoreItem<wasmtime::Instance>>(instance)?;
+        with_store(store, |so, cx| {
+            let i = inst.check(so, "instance")?;
+            let mut linker = l.linker.try_write().ok_or_else(busy)?;
+            linker.instance(&mut *cx, name, i).map_err(link_error)?;
+            Ok(())
+        })
+    })
+}
+
+/// Instantiates `module` in `store`, resolving its imports by name in the
+/// linker, and runs its start function. `*out_instance` receives an instance
+/// handle owned by the store.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
+/// `WT_ERR_INVALID_ARGUMENT` (engine mismatch), `WT_ERR_LINK` (missing or
+/// mistyped import: the message names module, field and types), `WT_ERR_BUSY`,
+/// and any status of `wt_call` for a failing start function.
+///
+/// # Safety
+/// `out_instance` must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_linker_instantiate(
+    linker: u64,
+    store: u64,
+    module: u64,
+    out_instance: *mut u64,
+) -> i32 {
+    guard(|| {
+        let o = unsafe { out(out_instance, "out_instance")? };
+        let l = handle::get::<Box<LinkerObj>>(linker)?;
+        let m = handle::get::<Module>(module)?;
+        with_store(store, |so, cx| {
+            if !Engine::same(&l.engine, &so.engine.engine)
+                || !Engine::same(m.engine(), &so.engine.engine)
+            {
+                return Err(Error::invalid(
+                    "linker, module and store must come from the same engine",
+                ));
+            }
+            let linker = l.linker.read();
+            let pre = linker.instantiate_pre(&m).map_err(link_error)?;
+            drop(linker);
+            let inst = pre
+                .instantiate(&mut *cx)
+                .map_err(|e| error::from_wasmtime_or(e, cx.data().timed_out, WT_ERR_LINK))?;
+            let h = handle::insert(StoreItem {
+                store_uid: so.uid,
+                item: inst,
+            })?;
+            cx.data_mut().adopt(h);
+            *o = h;
+            Ok(())
+        })
+    })
+}

@@ -1,0 +1,572 @@
+//! Stores (`WT_KIND_STORE`), the caller handle of host callbacks
+//! (`WT_KIND_CALLER`), per-store limits, fuel, timeouts and interruption.
+//!
+//! Exclusive use: a store is used by one thread at a time. `owner` holds the
+//! token of the thread inside a call (0 when idle); a second thread gets
+//! `WT_ERR_BUSY` instead of a data race. While a host callback runs, the
+//! owning thread re-enters the store through the `wasmtime::Caller` that the
+//! callback received (published in `current_caller`), never through the
+//! `Store` itself, so there is never more than one live `&mut` to the store.
+
+use std::cell::{Cell, UnsafeCell};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use wasmtime::{
+    AsContext, AsContextMut, Caller, Engine, EngineWeak, Store, StoreContext, StoreContextMut,
+    StoreLimits, StoreLimitsBuilder, UpdateDeadline,
+};
+
+use crate::engine::EngineObj;
+use crate::error::{
+    Error, Result, WT_ERR_BAD_HANDLE, WT_ERR_BUSY, WT_ERR_INVALID_ARGUMENT, WT_ERR_UNSUPPORTED,
+    WT_ERR_WRONG_KIND,
+};
+use crate::ffi::{guard, out};
+use crate::handle::{self, Object};
+
+/// The data every `wasmtime::Store` of libwt carries.
+pub struct Host {
+    pub uid: u64,
+    /// This store's caller handle, passed to every host callback.
+    pub caller_handle: u64,
+    /// Points at `StoreObj::current_caller` (the StoreObj is boxed, so stable).
+    pub caller_cell: CallerCell,
+    /// Handles of store-bound objects; freed with the store.
+    pub children: Vec<u64>,
+    pub wasi: Option<wasmtime_wasi::p1::WasiP1Ctx>,
+    pub wasi_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
+    pub wasi_stderr: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
+    pub limits: StoreLimits,
+    pub memory_limit: Option<usize>,
+    pub table_limit: Option<usize>,
+    pub trap_on_grow_failure: bool,
+    pub timeout: Option<Duration>,
+    pub deadline: Option<Instant>,
+    pub timed_out: bool,
+}
+
+/// A raw pointer to the store's caller cell, only dereferenced by the thread
+/// that owns the store.
+pub struct CallerCell(*const Cell<*mut c_void>);
+// SAFETY: see the type's doc: only the owning thread dereferences it.
+unsafe impl Send for CallerCell {}
+unsafe impl Sync for CallerCell {}
+
+impl CallerCell {
+    /// Publishes `caller` as the current caller and returns the previous one.
+    pub fn replace(&self, caller: *mut c_void) -> *mut c_void {
+        // SAFETY: the cell lives in the boxed StoreObj that owns this Host.
+        unsafe { (*self.0).replace(caller) }
+    }
+    pub fn set(&self, caller: *mut c_void) {
+        // SAFETY: as above.
+        unsafe { (*self.0).set(caller) }
+    }
+}
+
+impl Host {
+    /// Registers a store-bound handle so that it is freed with the store.
+    pub fn adopt(&mut self, h: u64) {
+        if self.children.len() >= 64 && self.children.len() == self.children.capacity() {
+            // Drop entries the user already freed before growing.
+            self.children.retain(|c| handle::get_any(*c).is_ok());
+        }
+        self.children.push(h);
+    }
+
+    pub fn rebuild_limits(&mut self) {
+        let mut b = StoreLimitsBuilder::new().trap_on_grow_failure(self.trap_on_grow_failure);
+        if let Some(m) = self.memory_limit {
+            b = b.memory_size(m);
+        }
+        if let Some(t) = self.table_limit {
+            b = b.table_elements(t);
+        }
+        self.limits = b.build();
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        for h in self.children.drain(..) {
+            let _ = handle::free(h);
+        }
+        let _ = handle::free(self.caller_handle);
+    }
+}
+
+pub struct StoreObj {
+    pub uid: u64,
+    pub engine: EngineObj,
+    owner: AtomicU64,
+    current_caller: Cell<*mut c_void>,
+    interrupt: Arc<AtomicBool>,
+    store: UnsafeCell<Store<Host>>,
+}
+
+// SAFETY: `store` and `current_caller` are only accessed by the thread that
+// won the `owner` CAS (see `with_store`); everything else is immutable or atomic.
+unsafe impl Send for StoreObj {}
+unsafe impl Sync for StoreObj {}
+
+/// The object behind a caller handle: the store it belongs to.
+pub struct CallerObj {
+    pub store: u64,
+}
+
+/// Something that lives in one store (instance, memory, global, table).
+pub struct StoreItem<T> {
+    pub store_uid: u64,
+    pub item: T,
+}
+
+impl<T: Copy> StoreItem<T> {
+    /// Returns the item if it belongs to the store in use.
+    pub fn check(&self, so: &StoreObj, what: &str) -> Result<T> {
+        check_same_store(self.store_uid, so, what)?;
+        Ok(self.item)
+    }
+}
+
+pub fn check_same_store(uid: u64, so: &StoreObj, what: &str) -> Result<()> {
+    if uid == so.uid {
+        Ok(())
+    } else {
+        Err(Error::new(
+            WT_ERR_INVALID_ARGUMENT,
+            format!("the {what} belongs to another store"),
+        ))
+    }
+}
+
+/// The store as seen by one call: the store itself at top level, or the
+/// current host callback's `Caller` when re-entered from a callback.
+pub enum Cx<'a> {
+    Store(&'a mut Store<Host>),
+    Caller(&'a mut Caller<'static, Host>),
+}
+
+impl AsContext for Cx<'_> {
+    type Data = Host;
+    fn as_context(&self) -> StoreContext<'_, Host> {
+        match self {
+            Cx::Store(s) => s.as_context(),
+            Cx::Caller(c) => c.as_context(),
+        }
+    }
+}
+
+impl AsContextMut for Cx<'_> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Host> {
+        match self {
+            Cx::Store(s) => s.as_context_mut(),
+            Cx::Caller(c) => c.as_context_mut(),
+        }
+    }
+}
+
+impl Cx<'_> {
+    pub fn data(&self) -> &Host {
+        match self {
+            Cx::Store(s) => s.data(),
+            Cx::Caller(c) => c.data(),
+        }
+    }
+    pub fn data_mut(&mut self) -> &mut Host {
+        match self {
+            Cx::Store(s) => s.data_mut(),
+            Cx::Caller(c) => c.data_mut(),
+        }
+    }
+    /// The calling instance's export, when inside a host callback.
+    pub fn caller_export(&mut self, name: &str) -> Option<wasmtime::Extern> {
+        match self {
+            Cx::Store(_) => None,
+            Cx::Caller(c) => c.get_export(name),
+        }
+    }
+    pub fn is_caller(&self) -> bool {
+        matches!(self, Cx::Caller(_))
+    }
+}
+
+fn thread_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local!(static TOKEN: Cell<u64> = const { Cell::new(0) });
+    TOKEN.with(|t| {
+        if t.get() == 0 {
+            t.set(NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        t.get()
+    })
+}
+
+struct ReleaseOwner<'a>(&'a AtomicU64);
+impl Drop for ReleaseOwner<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::Release);
+    }
+}
+
+/// Resolves a store or caller handle and runs `f` with exclusive use of the store.
+pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) -> Result<R> {
+    let g = handle::get_any(h)?;
+    let (g, via_caller) = match g.obj() {
+        Object::Store(_) => (g, false),
+        Object::Caller(c) => {
+            let store = c.store;
+            drop(g);
+            let sg = handle::get_any(store).map_err(|_| {
+                Error::new(
+                    WT_ERR_BAD_HANDLE,
+                    format!("caller handle {h:#x} outlived its store"),
+                )
+            })?;
+            (sg, true)
+        }
+        _ => {
+            return Err(Error::new(
+                WT_ERR_WRONG_KIND,
+                format!(
+                    "handle {h:#x} is {}, expected a store or caller",
+                    handle::with_article(handle::kind_name(g.kind()))
+                ),
+            ))
+        }
+    };
+    let Object::Store(so) = g.obj() else {
+        return Err(Error::internal("caller handle does not name a store"));
+    };
+    let me = thread_token();
+    match so
+        .owner
+        .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
+    {
+        Ok(_) => {
+            let _release = ReleaseOwner(&so.owner);
+            if via_caller {
+                return Err(Error::new(
+                    WT_ERR_BAD_HANDLE,
+                    format!("caller handle {h:#x} used outside of its host callback"),
+                ));
+            }
+            // SAFETY: we own the store (won the CAS) and no Caller is live.
+            let store = unsafe { &mut *so.store.get() };
+            let host = store.data_mut();
+            if let Some(t) = host.timeout {
+                host.deadline = Some(Instant::now() + t);
+                host.timed_out = false;
+            }
+            let mut cx = Cx::Store(store);
+            f(so, &mut cx)
+        }
+        Err(cur) if cur == me => {
+            let p = so.current_caller.get();
+            if p.is_null() {
+                return Err(Error::new(
+                    WT_ERR_BUSY,
+                    "store is already in use by a call on this thread",
+                ));
+            }
+            // SAFETY: `p` is the Caller of the host callback running on this
+            // thread right now (published by the trampoline, cleared after).
+            let caller = unsafe { &mut *(p as *mut Caller<'static, Host>) };
+            f(so, &mut Cx::Caller(caller))
+        }
+        Err(_) => Err(Error::new(
+            WT_ERR_BUSY,
+            "store is in use by another thread (a store is used by one thread at a time)",
+        )),
+    }
+}
+
+/// Creates a store for an engine. `*out_store` receives a `WT_KIND_STORE`
+/// handle owned by the caller. Freeing the store frees every instance, func,
+/// memory, global and table handle that lives in it (they become stale).
+/// A store is used by one thread at a time (others get `WT_ERR_BUSY`); it may
+/// be freed from any thread, even while in use: it is then destroyed when
+/// the running call returns.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`.
+///
+/// # Safety
+/// `out_store` must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_store_new(engine: u64, out_store: *mut u64) -> i32 {
+    guard(|| {
+        let o = unsafe { out(out_store, "out_store")? };
+        let e = handle::get::<EngineObj>(engine)?.clone();
+        *o = new_store(e)?;
+        Ok(())
+    })
+}
+
+fn new_store(e: EngineObj) -> Result<u64> {
+    static UID: AtomicU64 = AtomicU64::new(1);
+    let uid = UID.fetch_add(1, Ordering::Relaxed);
+    let host = Host {
+        uid,
+        caller_handle: 0,
+        caller_cell: CallerCell(std::ptr::null()),
+        children: Vec::new(),
+        wasi: None,
+        wasi_stdout: None,
+        wasi_stderr: None,
+        limits: StoreLimits::default(),
+        memory_limit: None,
+        table_limit: None,
+        trap_on_grow_failure: false,
+        timeout: None,
+        deadline: None,
+        timed_out: false,
+    };
+    let mut store = Store::new(&e.engine, host);
+    store.limiter(|h| &mut h.limits);
+    let interrupt = Arc::new(AtomicBool::new(false));
+    if e.epoch {
+        let flag = interrupt.clone();
+        store.epoch_deadline_callback(move |mut cx| {
+            if flag.swap(false, Ordering::Relaxed) {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            let h = cx.data_mut();
+            if let Some(d) = h.deadline {
+                if Instant::now() >= d {
+                    h.timed_out = true;
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        store.set_epoch_deadline(1);
+    }
+    let so = Box::new(StoreObj {
+        uid,
+        engine: e,
+        owner: AtomicU64::new(0),
+        current_caller: Cell::new(std::ptr::null_mut()),
+        interrupt,
+        store: UnsafeCell::new(store),
+    });
+    // The Box keeps its address when moved into the table.
+    let cell = CallerCell(&so.current_caller as *const _);
+    // SAFETY: nobody else can see `so` yet.
+    unsafe { (*so.store.get()).data_mut().caller_cell = cell };
+    let store_h = handle::insert(so)?;
+    let caller_h = match handle::insert(CallerObj { store: store_h }) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = handle::free(store_h);
+            return Err(e);
+        }
+    };
+    with_store(store_h, |_, cx| {
+        cx.data_mut().caller_handle = caller_h;
+        Ok(())
+    })?;
+    Ok(store_h)
+}
+
+/// Sets the fuel of a store (requires `wt_config_set_consume_fuel`). Each
+/// WebAssembly instruction consumes fuel; at 0 the guest traps with
+/// `WT_ERR_OUT_OF_FUEL` and the store stays usable after refuelling.
+/// Works with a store or caller handle.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
+/// `WT_ERR_UNSUPPORTED` (fuel not enabled on the engine).
+#[no_mangle]
+pub extern "C" fn wt_store_set_fuel(store: u64, fuel: u64) -> i32 {
+    guard(|| {
+        with_store(store, |so, cx| {
+            if !so.engine.fuel {
+                return Err(Error::new(
+                    WT_ERR_UNSUPPORTED,
+                    "fuel is not enabled: use wt_config_set_consume_fuel",
+                ));
+            }
+            cx.as_context_mut()
+                .set_fuel(fuel)
+                .map_err(|e| Error::internal(crate::error::describe(&e)))
+        })
+    })
+}
+
+/// Reads the remaining fuel of a store.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
+/// `WT_ERR_NULL_POINTER`, `WT_ERR_UNSUPPORTED` (fuel not enabled).
+///
+/// # Safety
+/// `out_fuel` must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_store_get_fuel(store: u64, out_fuel: *mut u64) -> i32 {
+    guard(|| {
+        let o = unsafe { out(out_fuel, "out_fuel")? };
+        with_store(store, |so, cx| {
+            if !so.engine.fuel {
+                return Err(Error::new(
+                    WT_ERR_UNSUPPORTED,
+                    "fuel is not enabled: use wt_config_set_consume_fuel",
+                ));
+            }
+            *o = cx
+                .as_context()
+                .get_fuel()
+                .map_err(|e| Error::internal(crate::error::describe(&e)))?;
+            Ok(())
+        })
+    })
+}
+
+/// Limits every top-level call into this store (calls, instantiation) to
+/// `ms` milliseconds of wall time; 0 removes the limit. A call that runs
+/// longer fails with `WT_ERR_INTERRUPTED` ("timed out") and the store stays
+/// usable. Resolution is about 1 ms (a shared background ticker thread is
+/// started on first use). Requires epoch interruption (on by default).
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
+/// `WT_ERR_UNSUPPORTED` (epoch interruption disabled).
+#[no_mangle]
+pub extern "C" fn wt_store_set_timeout_ms(store: u64, ms: u64) -> i32 {
+    guard(|| {
+        with_store(store, |so, cx| {
+            if !so.engine.epoch {
+                return Err(Error::new(
+                    WT_ERR_UNSUPPORTED,
+                    "timeouts need epoch interruption, which this engine's config disabled",
+                ));
+            }
+            let h = cx.data_mut();
+            if ms == 0 {
+                h.timeout = None;
+                h.deadline = None;
+            } else {
+                let t = Duration::from_millis(ms);
+                h.timeout = Some(t);
+                h.deadline = Some(Instant::now() + t);
+                ticker_watch(&so.engine.engine);
+            }
+            Ok(())
+        })
+    })
+}
+
+/// Interrupts the code running in `store` as soon as possible: the running
+/// call fails with `WT_ERR_INTERRUPTED` (trap code `WT_TRAP_INTERRUPT`). Safe
+/// to call from any thread while another thread runs the store; if the store
+/// is idle, its next call is interrupted. Only the store handle is accepted.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`,
+/// `WT_ERR_UNSUPPORTED` (epoch interruption disabled).
+#[no_mangle]
+pub extern "C" fn wt_store_interrupt(store: u64) -> i32 {
+    guard(|| {
+        let so = handle::get::<Box<StoreObj>>(store)?;
+        if !so.engine.epoch {
+            return Err(Error::new(
+                WT_ERR_UNSUPPORTED,
+                "interruption needs epoch interruption, which this engine's config disabled",
+            ));
+        }
+        so.interrupt.store(true, Ordering::Relaxed);
+        so.engine.engine.increment_epoch();
+        Ok(())
+    })
+}
+
+/// Caps this store's resources: each linear memory at `memory_bytes` bytes
+/// and each table at `table_elements` elements (`UINT64_MAX` for no cap).
+/// Growth beyond a cap fails inside wasm as the spec says (`memory.grow`
+/// returns -1), or traps when `trap_on_grow_failure` is 1; instantiating a
+/// module whose initial size exceeds a cap fails.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
+/// `WT_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn wt_store_set_limits(
+    store: u64,
+    memory_bytes: u64,
+    table_elements: u64,
+    trap_on_grow_failure: i32,
+) -> i32 {
+    guard(|| {
+        let trap = match trap_on_grow_failure {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(Error::invalid(format!(
+                    "trap_on_grow_failure must be 0 or 1, got {other}"
+                )))
+            }
+        };
+        with_store(store, |_, cx| {
+            let h = cx.data_mut();
+            h.memory_limit =
+                (memory_bytes != u64::MAX).then(|| memory_bytes.min(usize::MAX as u64) as usize);
+            h.table_limit = (table_elements != u64::MAX)
+                .then(|| table_elements.min(usize::MAX as u64) as usize);
+            h.trap_on_grow_failure = trap;
+            h.rebuild_limits();
+            Ok(())
+        })
+    })
+}
+
+/// Runs Wasmtime's garbage collector for the store's GC heap (externrefs and
+/// GC objects no longer referenced are reclaimed).
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`.
+#[no_mangle]
+pub extern "C" fn wt_store_gc(store: u64) -> i32 {
+    guard(|| {
+        with_store(store, |_, cx| {
+            cx.as_context_mut()
+                .gc(None)
+                .map_err(|e| Error::internal(crate::error::describe(&e)))
+        })
+    })
+}
+
+// ---- the epoch ticker for timeouts ------------------------------------------
+
+struct Ticker {
+    engines: Mutex<Vec<EngineWeak>>,
+    wake: Condvar,
+}
+
+fn ticker() -> &'static Ticker {
+    static T: OnceLock<&'static Ticker> = OnceLock::new();
+    T.get_or_init(|| {
+        let t: &'static Ticker = Box::leak(Box::new(Ticker {
+            engines: Mutex::new(Vec::new()),
+            wake: Condvar::new(),
+        }));
+        std::thread::Builder::new()
+            .name("libwt-epoch-ticker".into())
+            .spawn(move || loop {
+                let mut list = t.engines.lock().unwrap_or_else(|p| p.into_inner());
+                while list.is_empty() {
+                    list = t.wake.wait(list).unwrap_or_else(|p| p.into_inner());
+                }
+                list.retain(|w| match w.upgrade() {
+                    Some(e) => {
+                        e.increment_epoch();
+                        true
+                    }
+                    None => false,
+                });
+                drop(list);
+                std::thread::sleep(Duration::from_millis(1));
+            })
+            .expect("spawn the libwt epoch ticker thread");
+        t
+    })
+}
+
+fn ticker_watch(engine: &Engine) {
+    let t = ticker();
+    let mut list = t.engines.lock().unwrap_or_else(|p| p.into_inner());
+    let known = list
+        .iter()
+        .any(|w| w.upgrade().is_some_and(|e| Engine::same(&e, engine)));
+    if !known {
+        list.push(engine.weak());
+        t.wake.notify_one();
+    }
+}

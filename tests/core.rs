@@ -1,0 +1,747 @@
+//! The core ABI (issue: hello world, calls, callbacks, errors, handles, threads).
+
+mod common;
+use common::*;
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const HELLO: &str = r#"(module
+  (import "" "hello" (func $hello))
+  (func (export "run") (call $hello)))"#;
+
+unsafe extern "C" fn count_cb(
+    env: *mut c_void,
+    _c: u64,
+    _a: *const u64,
+    _n: usize,
+    _r: *mut u64,
+    _m: usize,
+) -> i32 {
+    unsafe { &*(env as *const AtomicUsize) }.fetch_add(1, Ordering::SeqCst);
+    0
+}
+
+#[test]
+fn hello_world_runs_the_callback() {
+    let counter = AtomicUsize::new(0);
+    let e = engine();
+    let s = store(e);
+    let m = module(e, HELLO);
+    let l = linker(e);
+    define(
+        l,
+        "",
+        "hello",
+        &[],
+        &[],
+        count_cb,
+        &counter as *const _ as *mut c_void,
+    );
+    let i = instantiate(l, s, m);
+    let run = func(s, i, "run");
+    call(s, run, &[], 0).unwrap();
+    call(s, run, &[], 0).unwrap();
+    assert_eq!(counter.load(Ordering::SeqCst), 2);
+    for h in [m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+#[test]
+fn module_from_wasm_bytes_and_wat2wasm() {
+    let wat = "(module (func (export \"f\") (result i32) i32.const 7))";
+    let mut b = 0;
+    ok(unsafe { wt_wat2wasm(wat.as_ptr().cast(), wat.len(), &mut b) });
+    let wasm = bytes(b);
+    assert_eq!(&wasm[..4], b"\0asm");
+    let e = engine();
+    ok(unsafe { wt_module_validate(e, wasm.as_ptr(), wasm.len()) });
+    let mut m = 0;
+    ok(unsafe { wt_module_from_wasm(e, wasm.as_ptr(), wasm.len(), &mut m) });
+    let s = store(e);
+    let l = linker(e);
+    let i = instantiate(l, s, m);
+    assert_eq!(call(s, func(s, i, "f"), &[], 1).unwrap(), vec![7]);
+    // Validation rejects garbage with a compile status.
+    let st = unsafe { wt_module_validate(e, b"\0asm\x01\0\0\0\x01".as_ptr(), 9) };
+    fails(st, WT_ERR_COMPILE);
+    for h in [b, m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+#[test]
+fn numeric_params_and_multiple_results() {
+    let (e, s, i) = quick(
+        r#"(module
+          (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+          (func (export "mix") (param i32 i64 f32 f64) (result f64 i64 i32 f32)
+            (f64.add (f64.promote_f32 (local.get 2)) (local.get 3))
+            (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))
+            (i32.sub (i32.const 0) (local.get 0))
+            (local.get 2)))"#,
+    );
+    let add = func(s, i, "add");
+    assert_eq!(call(s, add, &[40, 2], 1).unwrap(), vec![42]);
+    // i32 results are zero-extended into the slot even when negative.
+    assert_eq!(
+        call(s, add, &[(-7i32) as u32 as u64, 2], 1).unwrap(),
+        vec![(-5i32) as u32 as u64]
+    );
+    let mix = func(s, i, "mix");
+    let r = call(
+        s,
+        mix,
+        &[
+            (-5i32) as u32 as u64,
+            10_000_000_000,
+            1.5f32.to_bits() as u64,
+            2.25f64.to_bits(),
+        ],
+        4,
+    )
+    .unwrap();
+    assert_eq!(f64::from_bits(r[0]), 3.75);
+    assert_eq!(r[1] as i64, 9_999_999_995);
+    assert_eq!(r[2], 5);
+    assert_eq!(r[3], 1.5f32.to_bits() as u64);
+
+    let mut n = 0;
+    ok(unsafe { wt_func_param_count(mix, &mut n) });
+    assert_eq!(n, 4);
+    ok(unsafe { wt_func_result_count(mix, &mut n) });
+    assert_eq!(n, 4);
+    let mut t = -1;
+    let want = [WT_I32, WT_I64, WT_F32, WT_F64];
+    for (k, w) in want.iter().enumerate() {
+        ok(unsafe { wt_func_param_type(mix, k, &mut t) });
+        assert_eq!(t, *w);
+    }
+    ok(unsafe { wt_func_result_type(mix, 2, &mut t) });
+    assert_eq!(t, WT_I32);
+    fails(
+        unsafe { wt_func_param_type(mix, 4, &mut t) },
+        WT_ERR_OUT_OF_BOUNDS,
+    );
+    ok(wt_free(s));
+    ok(wt_free(e));
+}
+
+#[test]
+fn invalid_wat_reports_line_and_column() {
+    let e = engine();
+    let wat = "(module\n  (func (result i32)\n    i32.bogus))";
+    let mut m = 0;
+    let st = unsafe { wt_module_from_wat(e, wat.as_ptr().cast(), wat.len(), &mut m) };
+    let m_ = fails(st, WT_ERR_COMPILE);
+    assert!(m_.contains("line 3, column 5"), "{m_}");
+    assert_eq!(m, 0, "out handle untouched on failure");
+    // Not UTF-8.
+    let st = unsafe { wt_module_from_wat(e, b"\xff\xfe".as_ptr().cast(), 2, &mut m) };
+    fails(st, WT_ERR_INVALID_ARGUMENT);
+    // Valid WAT, invalid module (type error).
+    let wat = "(module (func (result i32) (i64.const 1)))";
+    let st = unsafe { wt_module_from_wat(e, wat.as_ptr().cast(), wat.len(), &mut m) };
+    let m_ = fails(st, WT_ERR_COMPILE);
+    assert!(m_.contains("type mismatch"), "{m_}");
+    ok(wt_free(e));
+}
+
+#[test]
+fn missing_import_names_module_and_field() {
+    let e = engine();
+    let s = store(e);
+    let m = module(e, r#"(module (import "env" "log_it" (func (param i32))))"#);
+    let l = linker(e);
+    let mut i = 0;
+    let st = unsafe { wt_linker_instantiate(l, s, m, &mut i) };
+    let msg = fails(st, WT_ERR_LINK);
+    assert!(msg.contains("env") && msg.contains("log_it"), "{msg}");
+    // Wrong signature for an import is a link error too.
+    define(
+        l,
+        "env",
+        "log_it",
+        &[WT_I64],
+        &[],
+        count_cb,
+        std::ptr::null_mut(),
+    );
+    let st = unsafe { wt_linker_instantiate(l, s, m, &mut i) };
+    let msg = fails(st, WT_ERR_LINK);
+    assert!(msg.contains("log_it"), "{msg}");
+    for h in [m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+#[test]
+fn wrong_argument_counts_and_null_arrays() {
+    let (e, s, i) = quick(
+        r#"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#,
+    );
+    let add = func(s, i, "add");
+    let (st, m) = call(s, add, &[1], 1).unwrap_err();
+    assert_eq!(st, WT_ERR_SIGNATURE);
+    assert!(
+        m.contains("takes 2 argument(s)") && m.contains("passed 1"),
+        "{m}"
+    );
+    assert_eq!(call(s, add, &[1, 2], 0).unwrap_err().0, WT_ERR_SIGNATURE);
+    assert_eq!(call(s, add, &[1, 2, 3], 1).unwrap_err().0, WT_ERR_SIGNATURE);
+    let mut r = 0u64;
+    fails(
+        unsafe { wt_call(s, add, std::ptr::null(), 2, &mut r, 1) },
+        WT_ERR_NULL_POINTER,
+    );
+    let a = [1u64, 2];
+    fails(
+        unsafe { wt_call(s, add, a.as_ptr(), 2, std::ptr::null_mut(), 1) },
+        WT_ERR_NULL_POINTER,
+    );
+    ok(wt_free(s));
+    ok(wt_free(e));
+}
+
+#[test]
+fn traps_report_code_message_and_backtrace() {
+    let (e, s, i) = quick(
+        r#"(module
+          (func $inner (export "unreachable") unreachable)
+          (func (export "nested") (call $inner))
+          (func (export "div") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+          (memory 1)
+          (func (export "oob") (result i32) (i32.load (i32.const 70000))))"#,
+    );
+    let (st, m) = call(s, func(s, i, "unreachable"), &[], 0).unwrap_err();
+    assert_eq!(st, WT_ERR_TRAP);
+    assert_eq!(wt_error_trap_code(), WT_TRAP_UNREACHABLE);
+    assert!(m.contains("unreachable"), "{m}");
+    let (_, m) = call(s, func(s, i, "nested"), &[], 0).unwrap_err();
+    assert!(m.contains("wasm backtrace") && m.contains("inner"), "{m}");
+    let (st, m) = call(s, func(s, i, "div"), &[0], 1).unwrap_err();
+    assert_eq!(st, WT_ERR_TRAP);
+    assert_eq!(wt_error_trap_code(), WT_TRAP_INTEGER_DIVISION_BY_ZERO);
+    assert!(m.contains("divide by zero"), "{m}");
+    call(s, func(s, i, "oob"), &[], 1).unwrap_err();
+    assert_eq!(wt_error_trap_code(), WT_TRAP_MEMORY_OUT_OF_BOUNDS);
+    // The store remains usable after a trap.
+    assert_eq!(call(s, func(s, i, "div"), &[1], 1).unwrap(), vec![1]);
+    ok(wt_free(s));
+    ok(wt_free(e));
+}
+
+#[test]
+fn bad_stale_wrong_kind_and_random_handles() {
+    let e = engine();
+    let s = store(e);
+    let mut out = 0;
+    // 0, never issued, random.
+    fails(unsafe { wt_store_new(0, &mut out) }, WT_ERR_BAD_HANDLE);
+    fails(
+        unsafe { wt_store_new(0xdead_beef_dead_beef, &mut out) },
+        WT_ERR_BAD_HANDLE,
+    );
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..10_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let st = unsafe { wt_store_new(x, &mut out) };
+        assert!(st == WT_ERR_BAD_HANDLE || st == WT_ERR_WRONG_KIND, "{st}");
+        let st = wt_free(x);
+        assert!(
+            st == WT_ERR_BAD_HANDLE,
+            "random free must not succeed: {st}"
+        );
+        let st = unsafe { wt_call(x, x, std::ptr::null(), 0, std::ptr::null_mut(), 0) };
+        assert_ne!(st, WT_OK);
+    }
+    // Wrong kind: a store where an engine is expected, and vice versa.
+    let m = fails(unsafe { wt_store_new(s, &mut out) }, WT_ERR_WRONG_KIND);
+    assert!(m.contains("store") && m.contains("engine"), "{m}");
+    fails(
+        unsafe { wt_call(e, s, std::ptr::null(), 0, std::ptr::null_mut(), 0) },
+        WT_ERR_WRONG_KIND,
+    );
+    let mut kind = 0;
+    ok(unsafe { wt_handle_kind(s, &mut kind) });
+    assert_eq!(kind, WT_KIND_STORE);
+    // Stale: double free, and use after free.
+    ok(wt_free(s));
+    fails(wt_free(s), WT_ERR_BAD_HANDLE);
+    fails(unsafe { wt_store_get_fuel(s, &mut out) }, WT_ERR_BAD_HANDLE);
+    // A handle with a forged kind byte is not accepted either.
+    let forged = (e & !(0xffu64 << 56)) | ((WT_KIND_STORE as u64) << 56);
+    fails(
+        unsafe { wt_store_get_fuel(forged, &mut out) },
+        WT_ERR_BAD_HANDLE,
+    );
+    ok(wt_free(e));
+    fails(unsafe { wt_store_new(e, &mut out) }, WT_ERR_BAD_HANDLE);
+}
+
+#[test]
+fn null_out_pointers_are_errors() {
+    fails(
+        unsafe { wt_engine_new(std::ptr::null_mut()) },
+        WT_ERR_NULL_POINTER,
+    );
+    fails(
+        unsafe { wt_config_new(std::ptr::null_mut()) },
+        WT_ERR_NULL_POINTER,
+    );
+    let e = engine();
+    fails(
+        unsafe { wt_store_new(e, std::ptr::null_mut()) },
+        WT_ERR_NULL_POINTER,
+    );
+    let wat = "(module)";
+    fails(
+        unsafe { wt_module_from_wat(e, wat.as_ptr().cast(), wat.len(), std::ptr::null_mut()) },
+        WT_ERR_NULL_POINTER,
+    );
+    let mut m = 0;
+    fails(
+        unsafe { wt_module_from_wat(e, std::ptr::null(), 5, &mut m) },
+        WT_ERR_NULL_POINTER,
+    );
+    fails(
+        unsafe { wt_functype_new(std::ptr::null(), 1, std::ptr::null(), 0, &mut m) },
+        WT_ERR_NULL_POINTER,
+    );
+    let l = linker(e);
+    let ft = functype(&[], &[]);
+    fails(
+        unsafe {
+            wt_linker_define_callback(
+                l,
+                "".as_ptr().cast(),
+                0,
+                "x".as_ptr().cast(),
+                1,
+                ft,
+                None,
+                std::ptr::null_mut(),
+            )
+        },
+        WT_ERR_NULL_POINTER,
+    );
+    fails(
+        unsafe { wt_functype_new([99].as_ptr(), 1, std::ptr::null(), 0, &mut m) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
+    for h in [ft, l, e] {
+        ok(wt_free(h));
+    }
+}
+
+#[test]
+fn freeing_a_store_invalidates_what_lives_in_it() {
+    let (e, s, i) = quick(r#"(module (memory (export "mem") 1) (func (export "f")))"#);
+    let f = func(s, i, "f");
+    let mem = memory(s, i, "mem");
+    ok(wt_free(s));
+    let mut k = 0;
+    for h in [i, f, mem] {
+        fails(unsafe { wt_handle_kind(h, &mut k) }, WT_ERR_BAD_HANDLE);
+        fails(wt_free(h), WT_ERR_BAD_HANDLE);
+    }
+    // A func from one store cannot be called through another.
+    let (e2, s2, i2) = quick(r#"(module (func (export "f")))"#);
+    let f2 = func(s2, i2, "f");
+    let s3 = store(e2);
+    let m = fails(
+        unsafe { wt_call(s3, f2, std::ptr::null(), 0, std::ptr::null_mut(), 0) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
+    assert!(m.contains("another store"), "{m}");
+    for h in [s2, s3, e2, e] {
+        ok(wt_free(h));
+    }
+}
+
+// ---- callbacks ---------------------------------------------------------------
+
+unsafe extern "C" fn add_cb(
+    _e: *mut c_void,
+    _c: u64,
+    a: *const u64,
+    n: usize,
+    r: *mut u64,
+    m: usize,
+) -> i32 {
+    assert_eq!((n, m), (2, 2));
+    let a = unsafe { std::slice::from_raw_parts(a, n) };
+    let r = unsafe { std::slice::from_raw_parts_mut(r, m) };
+    r[0] = (a[0] as u32).wrapping_add(a[1] as u32) as u64;
+    r[1] = a[0].wrapping_mul(1000) as u32 as u64;
+    0
+}
+
+#[test]
+fn callback_params_and_multiple_results() {
+    let e = engine();
+    let s = store(e);
+    let l = linker(e);
+    define(
+        l,
+        "env",
+        "pair",
+        &[WT_I32, WT_I32],
+        &[WT_I32, WT_I32],
+        add_cb,
+        std::ptr::null_mut(),
+    );
+    let m = module(
+        e,
+        r#"(module (import "env" "pair" (func $pair (param i32 i32) (result i32 i32)))
+           (func (export "run") (param i32 i32) (result i32 i32) (call $pair (local.get 0) (local.get 1))))"#,
+    );
+    let i = instantiate(l, s, m);
+    let r = call(s, func(s, i, "run"), &[(-1i32) as u32 as u64, 3], 2).unwrap();
+    assert_eq!(
+        r,
+        vec![2, ((-1i32) as u32 as u64).wrapping_mul(1000) as u32 as u64]
+    );
+    for h in [m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+/// Calls export "double" of the calling instance through the caller handle.
+unsafe extern "C" fn reenter_cb(
+    _e: *mut c_void,
+    caller: u64,
+    a: *const u64,
+    _n: usize,
+    r: *mut u64,
+    _m: usize,
+) -> i32 {
+    let mut kind = 0;
+    let mut f = 0;
+    let st =
+        unsafe { wt_caller_get_export(caller, "double".as_ptr().cast(), 6, &mut f, &mut kind) };
+    if st != WT_OK || kind != WT_EXTERN_FUNC {
+        return 1;
+    }
+    let mut out = 0u64;
+    let st = unsafe { wt_call(caller, f, a, 1, &mut out, 1) };
+    if st != WT_OK {
+        return st;
+    }
+    unsafe { *r = out + 1 };
+    0
+}
+
+#[test]
+fn callback_calls_back_into_its_instance_through_the_caller() {
+    let e = engine();
+    let s = store(e);
+    let l = linker(e);
+    define(
+        l,
+        "env",
+        "host",
+        &[WT_I32],
+        &[WT_I32],
+        reenter_cb,
+        std::ptr::null_mut(),
+    );
+    let m = module(
+        e,
+        r#"(module (import "env" "host" (func $host (param i32) (result i32)))
+           (func (export "double") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+           (func (export "run") (param i32) (result i32) (call $host (local.get 0))))"#,
+    );
+    let i = instantiate(l, s, m);
+    assert_eq!(call(s, func(s, i, "run"), &[20], 1).unwrap(), vec![41]);
+    for h in [m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+static CALLER_SEEN: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+
+unsafe extern "C" fn remember_caller(
+    _e: *mut c_void,
+    caller: u64,
+    _a: *const u64,
+    _n: usize,
+    _r: *mut u64,
+    _m: usize,
+) -> i32 {
+    *CALLER_SEEN.lock().unwrap() = caller;
+    // Using the store handle itself from inside the callback also works.
+    0
+}
+
+#[test]
+fn caller_handle_is_invalid_outside_the_callback() {
+    let e = engine();
+    let s = store(e);
+    let l = linker(e);
+    define(l, "", "h", &[], &[], remember_caller, std::ptr::null_mut());
+    let m = module(
+        e,
+        r#"(module (import "" "h" (func $h)) (memory (export "memory") 1) (func (export "run") (call $h)))"#,
+    );
+    let i = instantiate(l, s, m);
+    call(s, func(s, i, "run"), &[], 0).unwrap();
+    let caller = *CALLER_SEEN.lock().unwrap();
+    let mut kind = 0;
+    ok(unsafe { wt_handle_kind(caller, &mut kind) });
+    assert_eq!(kind, WT_KIND_CALLER);
+    let mut f = 0;
+    let st = unsafe {
+        wt_caller_get_export(
+            caller,
+            "memory".as_ptr().cast(),
+            6,
+            &mut f,
+            std::ptr::null_mut(),
+        )
+    };
+    let msg = fails(st, WT_ERR_BAD_HANDLE);
+    assert!(msg.contains("outside"), "{msg}");
+    fails(wt_free(caller), WT_ERR_INVALID_ARGUMENT);
+    ok(wt_free(s));
+    fails(
+        unsafe { wt_handle_kind(caller, &mut kind) },
+        WT_ERR_BAD_HANDLE,
+    );
+    for h in [m, l, e] {
+        ok(wt_free(h));
+    }
+}
+
+unsafe extern "C" fn fail_cb(
+    env: *mut c_void,
+    caller: u64,
+    _a: *const u64,
+    _n: usize,
+    _r: *mut u64,
+    _m: usize,
+) -> i32 {
+    if !env.is_null() {
+        let msg = "custom failure from the host";
+        unsafe { wt_caller_set_error(caller, msg.as_ptr().cast(), msg.len()) };
+    }
+    7
+}
+
+#[test]
+fn failing_callback_traps_with_its_message() {
+    let e = engine();
+    let s = store(e);
+    let l = linker(e);
+    define(
+        l,
+        "",
+        "with_msg",
+        &[],
+        &[],
+        fail_cb,
+        std::ptr::dangling_mut::<c_void>(),
+    );
+    define(l, "", "no_msg", &[], &[], fail_cb, std::ptr::null_mut());
+    let m = module(
+        e,
+        r#"(module (import "" "with_msg" (func $a)) (import "" "no_msg" (func $b))
+           (func (export "a") (call $a)) (func (export "b") (call $b)))"#,
+    );
+    let i = instantiate(l, s, m);
+    let (st, msg) = call(s, func(s, i, "a"), &[], 0).unwrap_err();
+    assert_eq!(st, WT_ERR_CALLBACK);
+    assert!(
+        msg.contains("custom failure from the host") && msg.contains("status 7"),
+        "{msg}"
+    );
+    let (st, msg) = call(s, func(s, i, "b"), &[], 0).unwrap_err();
+    assert_eq!(st, WT_ERR_CALLBACK);
+    assert!(msg.contains("returned status 7"), "{msg}");
+    // The store still works.
+    call(s, func(s, i, "a"), &[], 0).unwrap_err();
+    for h in [m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+unsafe extern "C" fn thread_id_cb(
+    env: *mut c_void,
+    _c: u64,
+    _a: *const u64,
+    _n: usize,
+    _r: *mut u64,
+    _m: usize,
+) -> i32 {
+    let want = unsafe { &*(env as *const std::thread::ThreadId) };
+    if *want == std::thread::current().id() {
+        0
+    } else {
+        1
+    }
+}
+
+#[test]
+fn callbacks_run_on_the_calling_thread_and_8_threads_run_in_parallel() {
+    let e = engine();
+    let m = module(
+        e,
+        r#"(module (import "" "check" (func $check))
+           (func (export "sum") (param i32) (result i32) (local i32)
+             (call $check)
+             (block (loop
+               (br_if 1 (i32.eqz (local.get 0)))
+               (local.set 1 (i32.add (local.get 1) (local.get 0)))
+               (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+               (br 0)))
+             (local.get 1)))"#,
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let me = std::thread::current().id();
+                let s = store(e);
+                let l = linker(e);
+                define(
+                    l,
+                    "",
+                    "check",
+                    &[],
+                    &[],
+                    thread_id_cb,
+                    &me as *const _ as *mut c_void,
+                );
+                let i = instantiate(l, s, m);
+                let f = func(s, i, "sum");
+                for _ in 0..200 {
+                    assert_eq!(call(s, f, &[1000], 1).unwrap(), vec![500500]);
+                }
+                ok(wt_free(s));
+                ok(wt_free(l));
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    ok(wt_free(m));
+    ok(wt_free(e));
+}
+
+#[test]
+fn a_store_used_by_two_threads_at_once_is_busy_not_a_race() {
+    let e = engine();
+    let s = store(e);
+    let l = linker(e);
+    let m = module(
+        e,
+        r#"(module (import "" "wait" (func $w)) (func (export "run") (call $w)))"#,
+    );
+    unsafe extern "C" fn wait_cb(
+        env: *mut c_void,
+        _c: u64,
+        _a: *const u64,
+        _n: usize,
+        _r: *mut u64,
+        _m: usize,
+    ) -> i32 {
+        let (started, release) =
+            unsafe { &*(env as *const (std::sync::Barrier, std::sync::Barrier)) };
+        started.wait();
+        release.wait();
+        0
+    }
+    let sync = Box::leak(Box::new((
+        std::sync::Barrier::new(2),
+        std::sync::Barrier::new(2),
+    )));
+    define(
+        l,
+        "",
+        "wait",
+        &[],
+        &[],
+        wait_cb,
+        sync as *const _ as *mut c_void,
+    );
+    let i = instantiate(l, s, m);
+    let f = func(s, i, "run");
+    let t = std::thread::spawn(move || call(s, f, &[], 0).unwrap());
+    sync.0.wait();
+    // While the other thread is inside the store, this thread is refused.
+    let (st, msg) = call(s, f, &[], 0).unwrap_err();
+    assert_eq!(st, WT_ERR_BUSY);
+    assert!(msg.contains("another thread"), "{msg}");
+    sync.1.wait();
+    t.join().unwrap();
+    for h in [m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+#[test]
+fn config_setters_and_engine_from_config() {
+    let mut c = 0;
+    ok(unsafe { wt_config_new(&mut c) });
+    ok(wt_config_set_opt_level(c, WT_OPT_NONE));
+    ok(wt_config_set_debug_info(c, 1));
+    ok(wt_config_set_consume_fuel(c, 1));
+    ok(wt_config_set_epoch_interruption(c, 0));
+    ok(wt_config_set_parallel_compilation(c, 0));
+    fails(wt_config_set_opt_level(c, 9), WT_ERR_INVALID_ARGUMENT);
+    fails(wt_config_set_debug_info(c, 2), WT_ERR_INVALID_ARGUMENT);
+    fails(wt_config_set_feature(c, 1234, 1), WT_ERR_INVALID_ARGUMENT);
+    let mut e = 0;
+    ok(unsafe { wt_engine_new_with_config(c, &mut e) });
+    // The config is not consumed.
+    ok(wt_config_set_feature(c, WT_FEATURE_SIMD, 0));
+    let mut e2 = 0;
+    // Inconsistent settings are reported when the engine is made.
+    let m_ = fails(
+        unsafe { wt_engine_new_with_config(c, &mut e2) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
+    assert!(m_.contains("relaxed simd"), "{m_}");
+    ok(wt_config_set_feature(c, WT_FEATURE_RELAXED_SIMD, 0));
+    ok(unsafe { wt_engine_new_with_config(c, &mut e2) });
+    let simd = "(module (func (export \"f\") (result v128) (v128.const i64x2 1 2)))";
+    let mut m = 0;
+    ok(unsafe { wt_module_from_wat(e, simd.as_ptr().cast(), simd.len(), &mut m) });
+    fails(
+        unsafe { wt_module_from_wat(e2, simd.as_ptr().cast(), simd.len(), &mut m) },
+        WT_ERR_COMPILE,
+    );
+    // Fuel enabled on `e`: a store starts with 0 fuel.
+    let s = store(e);
+    let mut fuel = 1;
+    ok(unsafe { wt_store_get_fuel(s, &mut fuel) });
+    assert_eq!(fuel, 0);
+    // Epoch interruption disabled on `e`.
+    fails(wt_store_interrupt(s), WT_ERR_UNSUPPORTED);
+    for h in [s, c, e, e2] {
+        ok(wt_free(h));
+    }
+}
+
+#[test]
+fn version_and_error_copy() {
+    let v = unsafe { std::ffi::CStr::from_ptr(wt_version()) }
+        .to_str()
+        .unwrap();
+    assert_eq!(v, env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        v,
+        format!("{WT_VERSION_MAJOR}.{WT_VERSION_MINOR}.{WT_VERSION_PATCH}")
+    );
+    fails(wt_free(0), WT_ERR_BAD_HANDLE);
+    let n = unsafe { wt_error_message_copy(std::ptr::null_mut(), 0) };
+    assert_eq!(n, wt_error_message_len());
+    let mut buf = vec![0u8; 8];
+    let full = unsafe { wt_error_message_copy(buf.as_mut_ptr().cast(), buf.len()) };
+    assert_eq!(full, n);
+    assert_eq!(buf[7], 0);
+    assert_eq!(&buf[..7], &msg().as_bytes()[..7]);
+}
