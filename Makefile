@@ -8,6 +8,11 @@ BUILD := $(CURDIR)/build
 
 .PHONY: all lib hello test test-rust test-c header clean
 
+# Each mk/*.mk fragment adds its own targets and appends them to TEST_TARGETS
+# (bindings, ABI checks, packaging tests, ...), so `make test` runs them all.
+TEST_TARGETS :=
+-include $(wildcard mk/*.mk)
+
 all: lib
 
 lib:
@@ -19,7 +24,7 @@ hello: lib
 		-L$(TARGET_DIR) -lwt -Wl,-rpath,$(TARGET_DIR) -o $(BUILD)/hello
 	$(BUILD)/hello
 
-test: lib test-rust test-c
+test: lib test-rust test-c $(TEST_TARGETS)
 
 test-rust:
 	$(CARGO) test
