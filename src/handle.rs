@@ -325,23 +325,34 @@ impl<T: Kind> Deref for Ref<T> {
     }
 }
 
-/// Looks up a handle of any kind.
-pub fn get_any(h: u64) -> Result<Guard> {
+/// Finds the slot a handle names (any integer is safe to pass).
+fn locate(h: u64) -> Result<(&'static Slot, u32)> {
     if h == 0 {
         return Err(Error::bad_handle(h, "0 (the null handle)"));
     }
-    let index = h as u32;
+    let s = slot(h as u32).ok_or_else(|| Error::bad_handle(h, "not a handle libwt issued"))?;
+    Ok((s, h as u32))
+}
+
+/// Checks a slot word against a handle: same generation and kind, not being freed.
+fn check_live(h: u64, w: u64) -> Result<()> {
     let hkind = (h >> 56) as i32;
     let hgen = (h >> 32) & GEN_MASK;
-    let s = slot(index).ok_or_else(|| Error::bad_handle(h, "not a handle libwt issued"))?;
+    if gen_of(w) != hgen || kind_of(w) != hkind || hkind == 0 || w & PENDING != 0 {
+        return Err(Error::bad_handle(
+            h,
+            "stale (already freed) or was never issued",
+        ));
+    }
+    Ok(())
+}
+
+/// Looks up a handle of any kind.
+pub fn get_any(h: u64) -> Result<Guard> {
+    let (s, index) = locate(h)?;
     let mut w = s.word.load(Ordering::Acquire);
     loop {
-        if gen_of(w) != hgen || kind_of(w) != hkind || hkind == 0 || w & PENDING != 0 {
-            return Err(Error::bad_handle(
-                h,
-                "stale (already freed) or was never issued",
-            ));
-        }
+        check_live(h, w)?;
         if w & READERS == READERS {
             return Err(Error::new(
                 WT_ERR_LIMIT,
@@ -386,21 +397,10 @@ pub fn check_kind(h: u64, actual: i32, expected: i32) -> Result<()> {
 /// Frees a handle: it is invalid at once; the object is destroyed when its
 /// last in-flight user is done.
 pub fn free(h: u64) -> Result<()> {
-    if h == 0 {
-        return Err(Error::bad_handle(h, "0 (the null handle)"));
-    }
-    let index = h as u32;
-    let hkind = (h >> 56) as i32;
-    let hgen = (h >> 32) & GEN_MASK;
-    let s = slot(index).ok_or_else(|| Error::bad_handle(h, "not a handle libwt issued"))?;
+    let (s, index) = locate(h)?;
     let mut w = s.word.load(Ordering::Acquire);
     loop {
-        if gen_of(w) != hgen || kind_of(w) != hkind || hkind == 0 || w & PENDING != 0 {
-            return Err(Error::bad_handle(
-                h,
-                "stale (already freed) or was never issued",
-            ));
-        }
+        check_live(h, w)?;
         match s
             .word
             .compare_exchange_weak(w, w | PENDING, Ordering::AcqRel, Ordering::Acquire)
