@@ -28,6 +28,10 @@ compile_error!("libwt's 64-bit slots assume a little-endian target");
 /// only during this invocation that works wherever a store handle is accepted
 /// and finds the calling instance's exports (`wt_caller_get_export`). `args`
 /// holds `nargs` slots; write `nresults` slots to `results` (pre-zeroed).
+/// Slots are converted after the callback returns, so a func handle written
+/// to `results` (a funcref result) must still be live at that point. Func
+/// handles received in `args` (funcref parameters) are new store-owned
+/// handles: free them when done if the store is long-lived.
 /// Return 0 on success; any other value traps the guest, and the outer
 /// `wt_call` fails with `WT_ERR_CALLBACK` and the message set with
 /// `wt_caller_set_error` (or a default naming the status).
