@@ -12,6 +12,8 @@ BUILD := $(CURDIR)/build
 # (bindings, ABI checks, packaging tests, ...), so `make test` runs them all.
 TEST_TARGETS :=
 -include $(wildcard mk/*.mk)
+# Fragments may define targets first; plain `make` still just builds libwt.
+.DEFAULT_GOAL := all
 
 all: lib
 
