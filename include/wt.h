@@ -195,8 +195,10 @@
 #define WT_ERR_CALLBACK 13
 
 /**
- * The object is in use: a store running on another thread, or re-entered
- * through its store handle instead of the callback's caller handle.
+ * The object is in use: a store running a call on another thread (a store
+ * is used by one thread at a time), a store used on its own thread while a
+ * call is in progress outside any host callback, or a linker being defined
+ * into while it instantiates.
  */
 #define WT_ERR_BUSY 14
 
@@ -738,6 +740,7 @@ int32_t wt_call(uint64_t store, uint64_t func, const uint64_t *args, size_t narg
  * is freed and no linker or store uses the function any more (on whichever
  * thread drops the last use). Use it with `wt_linker_define_func` or
  * `wt_func_new`. `env` must be usable from every thread that calls wasm.
+ * If this function fails, the finalizer is never called: `env` stays yours.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
  * `WT_ERR_UNSUPPORTED` (a v128/GC type in the functype).
  *

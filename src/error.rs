@@ -38,8 +38,10 @@ pub const WT_ERR_INTERRUPTED: i32 = 11;
 pub const WT_ERR_OUT_OF_FUEL: i32 = 12;
 /// A host callback returned a non-zero status; the message is the callback's.
 pub const WT_ERR_CALLBACK: i32 = 13;
-/// The object is in use: a store running on another thread, or re-entered
-/// through its store handle instead of the callback's caller handle.
+/// The object is in use: a store running a call on another thread (a store
+/// is used by one thread at a time), a store used on its own thread while a
+/// call is in progress outside any host callback, or a linker being defined
+/// into while it instantiates.
 pub const WT_ERR_BUSY: i32 = 14;
 /// A WASI guest called `proc_exit`; `wt_error_exit_code` gives the code.
 pub const WT_ERR_EXIT: i32 = 15;
@@ -290,6 +292,16 @@ pub fn from_wasmtime_or(e: wasmtime::Error, timed_out: bool, fallback: i32) -> E
                 cb.status, cb.msg
             ),
         );
+    }
+    // An exception that no wasm handler caught: Wasmtime keeps it as the
+    // store's pending exception and reports this marker error.
+    if e.is::<wasmtime::ThrownException>() {
+        let mut err = Error::new(
+            WT_ERR_TRAP,
+            format!("uncaught wasm exception{backtrace}"),
+        );
+        err.trap_code = WT_TRAP_UNHANDLED_TAG;
+        return err;
     }
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         let code = trap_code(*trap);

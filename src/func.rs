@@ -418,6 +418,7 @@ pub unsafe extern "C" fn wt_call(
 /// is freed and no linker or store uses the function any more (on whichever
 /// thread drops the last use). Use it with `wt_linker_define_func` or
 /// `wt_func_new`. `env` must be usable from every thread that calls wasm.
+/// If this function fails, the finalizer is never called: `env` stays yours.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
 /// `WT_ERR_UNSUPPORTED` (a v128/GC type in the functype).
 ///
@@ -435,8 +436,20 @@ pub unsafe extern "C" fn wt_callback_new(
     guard(|| {
         let o = unsafe { out(out_callback, "out_callback")? };
         let hf = new_hostfunc(functype, callback, env, finalizer)?;
-        *o = handle::insert(hf)?;
-        Ok(())
+        let keep = hf.clone();
+        match handle::insert(hf) {
+            Ok(h) => {
+                *o = h;
+                Ok(())
+            }
+            Err(e) => {
+                // On failure `env` stays the caller's: disarm the finalizer.
+                if let Ok(mut inner) = Arc::try_unwrap(keep) {
+                    inner.finalizer = None;
+                }
+                Err(e)
+            }
+        }
     })
 }
 

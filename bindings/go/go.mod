@@ -1,0 +1,3 @@
+module libwt/wt
+
+go 1.19
