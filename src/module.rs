@@ -423,3 +423,122 @@ pub unsafe extern "C" fn wt_module_item_type(
         Ok(())
     })
 }
+
+fn item_of_kind(module: u64, is_import: i32, index: usize, want: i32) -> Result<ExternType> {
+    let import = match is_import {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(Error::invalid(format!(
+                "is_import must be 0 or 1, got {other}"
+            )))
+        }
+    };
+    let it = item(module, index, import)?;
+    let kind = extern_kind(&it.ty);
+    if kind != want {
+        return Err(Error::new(
+            crate::error::WT_ERR_WRONG_KIND,
+            format!("item {index} is of extern kind {kind}, not {want}"),
+        ));
+    }
+    Ok(it.ty)
+}
+
+/// The type of a global import (`is_import` = 1) or export (0): its value
+/// type code (`WT_I32` ...) and whether it is mutable (1) or const (0).
+/// Either out-pointer may be NULL.
+/// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND` (not a module, or the
+/// item is not a global), `WT_ERR_OUT_OF_BOUNDS`, `WT_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// Out-pointers must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_module_item_global_type(
+    module: u64,
+    is_import: i32,
+    index: usize,
+    out_type: *mut i32,
+    out_mutable: *mut i32,
+) -> i32 {
+    guard(|| {
+        let ExternType::Global(g) = item_of_kind(module, is_import, index, WT_EXTERN_GLOBAL)?
+        else {
+            return Err(Error::internal("global item without a global type"));
+        };
+        if let Some(t) = unsafe { out_type.as_mut() } {
+            *t = crate::types::valtype_code(g.content());
+        }
+        if let Some(m) = unsafe { out_mutable.as_mut() } {
+            *m = (g.mutability() == wasmtime::Mutability::Var) as i32;
+        }
+        Ok(())
+    })
+}
+
+/// The limits of a memory import or export: minimum and maximum size in
+/// pages (`UINT64_MAX` when there is no maximum) and whether it is a 64-bit
+/// memory (memory64). Any out-pointer may be NULL.
+/// Statuses: as `wt_module_item_global_type` (the item must be a memory).
+///
+/// # Safety
+/// Out-pointers must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_module_item_memory_type(
+    module: u64,
+    is_import: i32,
+    index: usize,
+    out_min_pages: *mut u64,
+    out_max_pages: *mut u64,
+    out_is_64: *mut i32,
+) -> i32 {
+    guard(|| {
+        let ExternType::Memory(m) = item_of_kind(module, is_import, index, WT_EXTERN_MEMORY)?
+        else {
+            return Err(Error::internal("memory item without a memory type"));
+        };
+        if let Some(o) = unsafe { out_min_pages.as_mut() } {
+            *o = m.minimum();
+        }
+        if let Some(o) = unsafe { out_max_pages.as_mut() } {
+            *o = m.maximum().unwrap_or(u64::MAX);
+        }
+        if let Some(o) = unsafe { out_is_64.as_mut() } {
+            *o = m.is_64() as i32;
+        }
+        Ok(())
+    })
+}
+
+/// The type of a table import or export: element type code (`WT_FUNCREF`,
+/// `WT_EXTERNREF` or `WT_ANYREF`), minimum and maximum element count
+/// (`UINT64_MAX` when there is no maximum). Any out-pointer may be NULL.
+/// Statuses: as `wt_module_item_global_type` (the item must be a table).
+///
+/// # Safety
+/// Out-pointers must be NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn wt_module_item_table_type(
+    module: u64,
+    is_import: i32,
+    index: usize,
+    out_elem_type: *mut i32,
+    out_min: *mut u64,
+    out_max: *mut u64,
+) -> i32 {
+    guard(|| {
+        let ExternType::Table(t) = item_of_kind(module, is_import, index, WT_EXTERN_TABLE)? else {
+            return Err(Error::internal("table item without a table type"));
+        };
+        if let Some(o) = unsafe { out_elem_type.as_mut() } {
+            *o = crate::types::valtype_code(&wasmtime::ValType::Ref(t.element().clone()));
+        }
+        if let Some(o) = unsafe { out_min.as_mut() } {
+            *o = t.minimum();
+        }
+        if let Some(o) = unsafe { out_max.as_mut() } {
+            *o = t.maximum().unwrap_or(u64::MAX);
+        }
+        Ok(())
+    })
+}

@@ -286,6 +286,24 @@ fn module_and_instance_introspection() {
         unsafe { wt_module_item_type(m, 0, 3, &mut kind, std::ptr::null_mut()) },
         WT_ERR_OUT_OF_BOUNDS,
     );
+    // Types of non-function items.
+    let (mut vt, mut mutable) = (-1, -1);
+    ok(unsafe { wt_module_item_global_type(m, 0, 0, &mut vt, &mut mutable) });
+    assert_eq!((vt, mutable), (WT_I32, 0));
+    let (mut min, mut max, mut is64) = (0, 0, -1);
+    ok(unsafe { wt_module_item_memory_type(m, 1, 1, &mut min, &mut max, &mut is64) });
+    assert_eq!((min, max, is64), (1, u64::MAX, 0));
+    let mut elem = -1;
+    ok(unsafe { wt_module_item_table_type(m, 0, 2, &mut elem, &mut min, &mut max) });
+    assert_eq!((elem, min, max), (WT_FUNCREF, 1, u64::MAX));
+    fails(
+        unsafe { wt_module_item_table_type(m, 0, 0, &mut elem, &mut min, &mut max) },
+        WT_ERR_WRONG_KIND,
+    );
+    fails(
+        unsafe { wt_module_item_memory_type(m, 2, 1, &mut min, &mut max, &mut is64) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
     // Too small a buffer reports the needed length.
     let mut buf = [0u8; 2];
     let mut len = 0;
