@@ -624,7 +624,9 @@ int32_t wt_config_set_parallel_compilation(uint64_t config, int32_t on);
 
 /**
  * Sets the maximum native stack (in bytes) that guest code may use before it
- * traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB).
+ * traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB; at most
+ * 2 MiB). Calls into wasm from a thread with less stack left than this plus
+ * 128 KiB fail with that trap up front (see `wt_call`).
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_INVALID_ARGUMENT` (0).
  */
 int32_t wt_config_set_max_wasm_stack(uint64_t config, size_t bytes);
@@ -722,11 +724,17 @@ int32_t wt_error_exit_code(void);
  * slots; both counts must equal the function's parameter/result counts
  * (`WT_ERR_SIGNATURE` otherwise). Either pointer may be NULL when its count
  * is 0. The call runs on the calling thread; host callbacks run on it too.
- * On failure `results` is unspecified.
+ * On failure `results` is unspecified. A call that would start wasm on a
+ * thread with less native stack left than the engine's wasm stack limit
+ * (`wt_config_set_max_wasm_stack`) plus 128 KiB for host callbacks fails
+ * with `WT_ERR_TRAP` / `WT_TRAP_STACK_OVERFLOW` instead of overflowing the
+ * thread's stack (this also bounds host -> guest -> host nesting through
+ * different stores).
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
  * `WT_ERR_SIGNATURE`, `WT_ERR_INVALID_ARGUMENT` (func of another store),
  * `WT_ERR_BUSY`, `WT_ERR_TRAP`, `WT_ERR_INTERRUPTED`, `WT_ERR_OUT_OF_FUEL`,
- * `WT_ERR_CALLBACK`, `WT_ERR_EXIT`, `WT_ERR_UNSUPPORTED` (v128/GC values).
+ * `WT_ERR_CALLBACK`, `WT_ERR_EXIT`, `WT_ERR_UNSUPPORTED` (v128/GC values),
+ * `WT_ERR_LIMIT` (a store cap was hit with `trap_on_grow_failure`).
  *
  * # Safety
  * `args` must point to `nargs` readable slots and `results` to `nresults`
@@ -787,7 +795,8 @@ int32_t wt_global_get(uint64_t store, uint64_t global, uint64_t *out_value);
 
 /**
  * Writes a slot value to a mutable global.
- * Statuses: as `wt_global_get`, plus `WT_ERR_IMMUTABLE` (const global).
+ * Statuses: as `wt_global_get`, plus `WT_ERR_IMMUTABLE` (const global) and
+ * `WT_ERR_LIMIT` (no room for an externref in the store's capped GC heap).
  */
 int32_t wt_global_set(uint64_t store, uint64_t global, uint64_t value);
 
@@ -946,6 +955,7 @@ int32_t wt_linker_define_instance(uint64_t linker, uint64_t store, const char *n
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
  * `WT_ERR_INVALID_ARGUMENT` (engine mismatch), `WT_ERR_LINK` (missing or
  * mistyped import: the message names module, field and types), `WT_ERR_BUSY`,
+ * `WT_ERR_LIMIT` (an initial memory or table size above the store's cap),
  * and any status of `wt_call` for a failing start function.
  *
  * # Safety
@@ -1168,6 +1178,40 @@ int32_t wt_module_export_name(uint64_t module, size_t index, uint8_t *buf, size_
 int32_t wt_module_item_type(uint64_t module, int32_t is_import, size_t index, int32_t *out_kind, uint64_t *out_functype);
 
 /**
+ * The type of a global import (`is_import` = 1) or export (0): its value
+ * type code (`WT_I32` ...) and whether it is mutable (1) or const (0).
+ * Either out-pointer may be NULL.
+ * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND` (not a module, or the
+ * item is not a global), `WT_ERR_OUT_OF_BOUNDS`, `WT_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * Out-pointers must be NULL or valid for writes.
+ */
+int32_t wt_module_item_global_type(uint64_t module, int32_t is_import, size_t index, int32_t *out_type, int32_t *out_mutable);
+
+/**
+ * The limits of a memory import or export: minimum and maximum size in
+ * pages (`UINT64_MAX` when there is no maximum) and whether it is a 64-bit
+ * memory (memory64). Any out-pointer may be NULL.
+ * Statuses: as `wt_module_item_global_type` (the item must be a memory).
+ *
+ * # Safety
+ * Out-pointers must be NULL or valid for writes.
+ */
+int32_t wt_module_item_memory_type(uint64_t module, int32_t is_import, size_t index, uint64_t *out_min_pages, uint64_t *out_max_pages, int32_t *out_is_64);
+
+/**
+ * The type of a table import or export: element type code (`WT_FUNCREF`,
+ * `WT_EXTERNREF` or `WT_ANYREF`), minimum and maximum element count
+ * (`UINT64_MAX` when there is no maximum). Any out-pointer may be NULL.
+ * Statuses: as `wt_module_item_global_type` (the item must be a table).
+ *
+ * # Safety
+ * Out-pointers must be NULL or valid for writes.
+ */
+int32_t wt_module_item_table_type(uint64_t module, int32_t is_import, size_t index, int32_t *out_elem_type, uint64_t *out_min, uint64_t *out_max);
+
+/**
  * Creates a store for an engine. `*out_store` receives a `WT_KIND_STORE`
  * handle owned by the caller. Freeing the store frees every instance, func,
  * memory, global and table handle that lives in it (they become stale).
@@ -1227,7 +1271,9 @@ int32_t wt_store_interrupt(uint64_t store);
  * and each table at `table_elements` elements (`UINT64_MAX` for no cap).
  * Growth beyond a cap fails inside wasm as the spec says (`memory.grow`
  * returns -1), or traps when `trap_on_grow_failure` is 1; instantiating a
- * module whose initial size exceeds a cap fails.
+ * module whose initial size exceeds a cap fails (`WT_ERR_LIMIT`). The memory
+ * cap also bounds the store's GC heap: below 64 KiB no externref fits, and
+ * passing one fails with `WT_ERR_LIMIT`.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
  * `WT_ERR_INVALID_ARGUMENT`.
  */
@@ -1272,7 +1318,8 @@ int32_t wt_table_get(uint64_t store, uint64_t table, uint64_t index, uint64_t *o
 /**
  * Sets element `index` from a slot (func handle of this store or externref
  * payload, matching the table's element type; 0 for null).
- * Statuses: as `wt_table_get`.
+ * Statuses: as `wt_table_get`, plus `WT_ERR_LIMIT` (no room for an externref
+ * in the store's capped GC heap).
  */
 int32_t wt_table_set(uint64_t store, uint64_t table, uint64_t index, uint64_t value);
 

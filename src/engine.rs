@@ -235,7 +235,9 @@ pub extern "C" fn wt_config_set_parallel_compilation(config: u64, on: i32) -> i3
 }
 
 /// Sets the maximum native stack (in bytes) that guest code may use before it
-/// traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB).
+/// traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB; at most
+/// 2 MiB). Calls into wasm from a thread with less stack left than this plus
+/// 128 KiB fail with that trap up front (see `wt_call`).
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_INVALID_ARGUMENT` (0).
 #[no_mangle]
 pub extern "C" fn wt_config_set_max_wasm_stack(config: u64, bytes: usize) -> i32 {

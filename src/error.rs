@@ -296,10 +296,7 @@ pub fn from_wasmtime_or(e: wasmtime::Error, timed_out: bool, fallback: i32) -> E
     // An exception that no wasm handler caught: Wasmtime keeps it as the
     // store's pending exception and reports this marker error.
     if e.is::<wasmtime::ThrownException>() {
-        let mut err = Error::new(
-            WT_ERR_TRAP,
-            format!("uncaught wasm exception{backtrace}"),
-        );
+        let mut err = Error::new(WT_ERR_TRAP, format!("uncaught wasm exception{backtrace}"));
         err.trap_code = WT_TRAP_UNHANDLED_TAG;
         return err;
     }

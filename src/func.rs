@@ -143,7 +143,19 @@ pub fn slot_to_val(cx: &mut impl AsContextMut<Data = Host>, code: i32, slot: u64
                 Val::ExternRef(None)
             } else {
                 let r = ExternRef::new(&mut *cx, slot).map_err(|e| {
-                    Error::internal(format!("externref: {}", crate::error::describe(&e)))
+                    // The GC heap lives under the store's memory cap
+                    // (`wt_store_set_limits`): a full heap is a limit, not a bug.
+                    if e.is::<wasmtime::GcHeapOutOfMemory<u64>>() {
+                        Error::new(
+                            crate::error::WT_ERR_LIMIT,
+                            format!(
+                                "no room for an externref: {} (the store's memory cap also bounds its GC heap)",
+                                crate::error::describe(&e)
+                            ),
+                        )
+                    } else {
+                        Error::internal(format!("externref: {}", crate::error::describe(&e)))
+                    }
                 })?;
                 Val::ExternRef(Some(r))
             }
@@ -199,6 +211,7 @@ pub fn val_to_slot(cx: &mut impl AsContextMut<Data = Host>, v: &Val) -> Result<u
 
 /// Calls `f` with `args`, writing `results`. Counts are checked by the caller.
 pub fn call(cx: &mut Cx, f: &FuncObj, args: &[u64], results: &mut [u64]) -> Result<()> {
+    crate::store::check_native_stack(cx)?;
     let sig = &*f.sig;
     if sig.numeric {
         const STACK: usize = 16;
@@ -365,11 +378,17 @@ pub fn new_hostfunc(
 /// slots; both counts must equal the function's parameter/result counts
 /// (`WT_ERR_SIGNATURE` otherwise). Either pointer may be NULL when its count
 /// is 0. The call runs on the calling thread; host callbacks run on it too.
-/// On failure `results` is unspecified.
+/// On failure `results` is unspecified. A call that would start wasm on a
+/// thread with less native stack left than the engine's wasm stack limit
+/// (`wt_config_set_max_wasm_stack`) plus 128 KiB for host callbacks fails
+/// with `WT_ERR_TRAP` / `WT_TRAP_STACK_OVERFLOW` instead of overflowing the
+/// thread's stack (this also bounds host -> guest -> host nesting through
+/// different stores).
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
 /// `WT_ERR_SIGNATURE`, `WT_ERR_INVALID_ARGUMENT` (func of another store),
 /// `WT_ERR_BUSY`, `WT_ERR_TRAP`, `WT_ERR_INTERRUPTED`, `WT_ERR_OUT_OF_FUEL`,
-/// `WT_ERR_CALLBACK`, `WT_ERR_EXIT`, `WT_ERR_UNSUPPORTED` (v128/GC values).
+/// `WT_ERR_CALLBACK`, `WT_ERR_EXIT`, `WT_ERR_UNSUPPORTED` (v128/GC values),
+/// `WT_ERR_LIMIT` (a store cap was hit with `trap_on_grow_failure`).
 ///
 /// # Safety
 /// `args` must point to `nargs` readable slots and `results` to `nresults`

@@ -42,7 +42,8 @@ pub unsafe extern "C" fn wt_global_get(store: u64, global: u64, out_value: *mut 
 }
 
 /// Writes a slot value to a mutable global.
-/// Statuses: as `wt_global_get`, plus `WT_ERR_IMMUTABLE` (const global).
+/// Statuses: as `wt_global_get`, plus `WT_ERR_IMMUTABLE` (const global) and
+/// `WT_ERR_LIMIT` (no room for an externref in the store's capped GC heap).
 #[no_mangle]
 pub extern "C" fn wt_global_set(store: u64, global: u64, value: u64) -> i32 {
     guard(|| {

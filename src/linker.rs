@@ -1,10 +1,11 @@
 //! Linkers (`WT_KIND_LINKER`): name host functions and instances, instantiate modules.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
-use wasmtime::{Engine, Extern, Linker, Module};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use wasmtime::{Engine, Extern, Instance, Linker, Module};
 
 use crate::engine::EngineObj;
 use crate::error::{self, Error, Result, WT_ERR_BUSY, WT_ERR_LINK};
@@ -23,6 +24,64 @@ fn busy() -> Error {
         WT_ERR_BUSY,
         "linker is being used by an instantiation right now; define items before instantiating",
     )
+}
+
+thread_local! {
+    /// The linker whose write lock this thread holds (0: none). Defining can
+    /// drop a replaced host function and run its env finalizer, which is
+    /// embedder code that may call back into libwt on this thread; an
+    /// instantiation with the same linker then must not wait for a lock that
+    /// its own thread holds (a deadlock), it gets `WT_ERR_BUSY`.
+    static WRITING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The write lock of a linker, marked as held by this thread while it lives.
+pub struct LinkerWrite<'a> {
+    guard: RwLockWriteGuard<'a, Linker<Host>>,
+    prev: usize,
+}
+
+impl std::ops::Deref for LinkerWrite<'_> {
+    type Target = Linker<Host>;
+    fn deref(&self) -> &Linker<Host> {
+        &self.guard
+    }
+}
+impl std::ops::DerefMut for LinkerWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Linker<Host> {
+        &mut self.guard
+    }
+}
+impl Drop for LinkerWrite<'_> {
+    fn drop(&mut self) {
+        WRITING.with(|w| w.set(self.prev));
+    }
+}
+
+impl LinkerObj {
+    fn id(&self) -> usize {
+        self as *const LinkerObj as usize
+    }
+    /// Takes the write lock for a definition, or `WT_ERR_BUSY` while an
+    /// instantiation (or another definition) holds the linker.
+    pub fn write(&self) -> Result<LinkerWrite<'_>> {
+        let guard = self.linker.try_write().ok_or_else(busy)?;
+        let prev = WRITING.with(|w| w.replace(self.id()));
+        Ok(LinkerWrite { guard, prev })
+    }
+    /// Takes a shared lock for an instantiation (waiting for a definition on
+    /// another thread to finish), or `WT_ERR_BUSY` if this very thread is in
+    /// the middle of a definition of this linker.
+    pub fn read(&self) -> Result<RwLockReadGuard<'_, Linker<Host>>> {
+        if WRITING.with(|w| w.get()) == self.id() {
+            return Err(Error::new(
+                WT_ERR_BUSY,
+                "the linker is being defined on this thread right now (a callback finalizer \
+                 called back into libwt while the definition it replaced was dropped)",
+            ));
+        }
+        Ok(self.linker.read())
+    }
 }
 
 fn link_error(e: wasmtime::Error) -> Error {
@@ -62,14 +121,14 @@ pub extern "C" fn wt_linker_allow_shadowing(linker: u64, on: i32) -> i32 {
             other => return Err(Error::invalid(format!("expected 0 or 1, got {other}"))),
         };
         let l = handle::get::<Box<LinkerObj>>(linker)?;
-        l.linker.try_write().ok_or_else(busy)?.allow_shadowing(on);
+        l.write()?.allow_shadowing(on);
         Ok(())
     })
 }
 
 pub fn define_hostfunc(l: &LinkerObj, module: &str, name: &str, hf: Arc<HostFunc>) -> Result<()> {
     let ty = hf.sig.to_functype(&l.engine)?;
-    let mut linker = l.linker.try_write().ok_or_else(busy)?;
+    let mut linker = l.write()?;
     // SAFETY: the trampoline reads and writes exactly the values of `ty`.
     unsafe { linker.func_new_unchecked(module, name, ty, host_closure(hf)) }.map_err(link_error)?;
     Ok(())
@@ -153,7 +212,7 @@ pub unsafe extern "C" fn wt_linker_define(
         let l = handle::get::<Box<LinkerObj>>(linker)?;
         with_store(store, |so, cx| {
             let ext = store_extern(item, so)?;
-            let mut linker = l.linker.try_write().ok_or_else(busy)?;
+            let mut linker = l.write()?;
             linker.define(&*cx, module, name, ext).map_err(link_error)?;
             Ok(())
         })
@@ -203,7 +262,7 @@ pub unsafe extern "C" fn wt_linker_define_instance(
         let inst = handle::get::<StoreItem<wasmtime::Instance>>(instance)?;
         with_store(store, |so, cx| {
             let i = inst.check(so, "instance")?;
-            let mut linker = l.linker.try_write().ok_or_else(busy)?;
+            let mut linker = l.write()?;
             linker.instance(&mut *cx, name, i).map_err(link_error)?;
             Ok(())
         })
@@ -216,6 +275,7 @@ pub unsafe extern "C" fn wt_linker_define_instance(
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
 /// `WT_ERR_INVALID_ARGUMENT` (engine mismatch), `WT_ERR_LINK` (missing or
 /// mistyped import: the message names module, field and types), `WT_ERR_BUSY`,
+/// `WT_ERR_LIMIT` (an initial memory or table size above the store's cap),
 /// and any status of `wt_call` for a failing start function.
 ///
 /// # Safety
@@ -239,12 +299,43 @@ pub unsafe extern "C" fn wt_linker_instantiate(
                     "linker, module and store must come from the same engine",
                 ));
             }
-            let linker = l.linker.read();
-            let pre = linker.instantiate_pre(&m).map_err(link_error)?;
+            // A start function runs wasm: refuse (with a stack-overflow trap)
+            // rather than crash when this thread lacks the stack for it.
+            crate::store::check_native_stack(cx)?;
+            // Resolve the imports against this store so that memories and
+            // tables are matched at their current size, not at the size they
+            // had when they were defined (`instantiate_pre` would use that
+            // stale size and refuse an import of a memory that has grown).
+            let linker = l.read()?;
+            let mut imports = Vec::with_capacity(m.imports().len());
+            for import in m.imports() {
+                match linker.try_get_by_import(&mut *cx, &import) {
+                    Ok(Some(ext)) => imports.push(ext),
+                    Ok(None) => {
+                        return Err(Error::new(
+                            WT_ERR_LINK,
+                            format!(
+                                "unknown import: `{}::{}` has not been defined",
+                                import.module(),
+                                import.name()
+                            ),
+                        ))
+                    }
+                    Err(e) => return Err(link_error(e)),
+                }
+            }
+            // No library lock is held while wasm (the start function) runs.
             drop(linker);
-            let inst = pre
-                .instantiate(&mut *cx)
-                .map_err(|e| error::from_wasmtime_or(e, cx.data().timed_out, WT_ERR_LINK))?;
+            let inst = Instance::new(&mut *cx, &m, &imports).map_err(|e| {
+                // Type mismatches are reported before anything runs; their
+                // wording mentions "limits", so keep them out of the
+                // resource-limit classification.
+                if e.to_string().starts_with("incompatible import type") {
+                    link_error(e)
+                } else {
+                    error::from_wasmtime_or(e, cx.data().timed_out, WT_ERR_LINK)
+                }
+            })?;
             let h = handle::insert(StoreItem {
                 store_uid: so.uid,
                 item: inst,

@@ -211,6 +211,123 @@ impl Drop for ReleaseOwner<'_> {
     }
 }
 
+// ---- native stack budget ------------------------------------------------------
+//
+// Wasmtime lets wasm use `max_wasm_stack` bytes below the native stack pointer
+// it sees when a store is entered from the host, and checks that limit only
+// against wasm frames. It does not know how much stack the thread really has:
+// entering a store on a thread with less stack left than that (a small thread
+// stack, a big `max_wasm_stack`, or host -> guest -> host nesting through
+// *different* stores, each of which starts its own fresh budget) lets deep
+// wasm recursion run into the thread's guard page, and the process dies of
+// SIGSEGV/SIGABRT instead of getting a trap. So before wasm starts at the top
+// level of a store we compare the stack left on this thread with the engine's
+// budget plus a reserve for the host frames of callbacks, and refuse with a
+// stack-overflow trap status when it does not fit. Re-entry through a caller
+// handle needs no check: Wasmtime keeps the limit of the first entry.
+
+/// Native stack kept free below the wasm budget for host callback frames.
+const HOST_STACK_RESERVE: usize = 128 << 10;
+
+/// The (lowest, highest) address of the current thread's stack (cached per thread).
+fn stack_bounds() -> Option<(usize, usize)> {
+    thread_local!(static BOUNDS: Cell<Option<(usize, usize)>> = const { Cell::new(None) });
+    BOUNDS.with(|c| {
+        if c.get().is_none() {
+            c.set(sys_stack_bounds());
+        }
+        c.get()
+    })
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sys_stack_bounds() -> Option<(usize, usize)> {
+    // pthread_attr_t is 56 (x86_64) or 64 (aarch64) bytes on glibc and musl;
+    // give it more room than any of them needs.
+    #[repr(C, align(16))]
+    struct Attr([u8; 256]);
+    extern "C" {
+        fn pthread_self() -> std::ffi::c_ulong;
+        fn pthread_getattr_np(thread: std::ffi::c_ulong, attr: *mut Attr) -> std::ffi::c_int;
+        fn pthread_attr_getstack(
+            attr: *const Attr,
+            addr: *mut *mut c_void,
+            size: *mut usize,
+        ) -> std::ffi::c_int;
+        fn pthread_attr_destroy(attr: *mut Attr) -> std::ffi::c_int;
+    }
+    let mut attr = Attr([0; 256]);
+    let (mut addr, mut size) = (std::ptr::null_mut(), 0usize);
+    // SAFETY: plain libc calls on a zeroed attr object that is destroyed after use.
+    unsafe {
+        if pthread_getattr_np(pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let ok = pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+        pthread_attr_destroy(&mut attr);
+        (ok && !addr.is_null()).then(|| (addr as usize, (addr as usize).saturating_add(size)))
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn sys_stack_bounds() -> Option<(usize, usize)> {
+    extern "C" {
+        fn pthread_self() -> *mut c_void;
+        fn pthread_get_stackaddr_np(thread: *mut c_void) -> *mut c_void;
+        fn pthread_get_stacksize_np(thread: *mut c_void) -> usize;
+    }
+    // SAFETY: plain libc calls; the returned address is the top of the stack.
+    unsafe {
+        let t = pthread_self();
+        let top = pthread_get_stackaddr_np(t) as usize;
+        Some((top.checked_sub(pthread_get_stacksize_np(t))?, top))
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
+fn sys_stack_bounds() -> Option<(usize, usize)> {
+    None
+}
+
+/// Refuses to start wasm at the top level of a store when this thread's
+/// stack cannot hold the engine's wasm stack budget plus the host reserve
+/// (see above): a `WT_ERR_TRAP` with `WT_TRAP_STACK_OVERFLOW` instead of a
+/// crash. Linux and macOS; elsewhere (and on fiber stacks) no check is made.
+pub fn check_native_stack(cx: &Cx) -> Result<()> {
+    if cx.is_caller() {
+        return Ok(());
+    }
+    let Some((low, high)) = stack_bounds() else {
+        return Ok(());
+    };
+    let marker = 0u8;
+    let sp = std::ptr::addr_of!(marker) as usize;
+    if sp <= low || sp > high {
+        // Not on the thread's own stack (a fiber or coroutine stack): its
+        // size is unknown here, so leave it to the embedder as before.
+        return Ok(());
+    }
+    let left = sp - low;
+    let budget = cx.as_context().engine().get_max_wasm_stack();
+    if left >= budget.saturating_add(HOST_STACK_RESERVE) {
+        return Ok(());
+    }
+    let mut e = Error::new(
+        crate::error::WT_ERR_TRAP,
+        format!(
+            "stack overflow: this thread has {} KiB of native stack left, but the engine lets \
+             wasm use up to {} KiB (wt_config_set_max_wasm_stack) and libwt keeps {} KiB for \
+             host callbacks; call from a thread with a larger stack, lower the engine's wasm \
+             stack limit, or nest fewer calls into different stores",
+            left >> 10,
+            budget >> 10,
+            HOST_STACK_RESERVE >> 10
+        ),
+    );
+    e.trap_code = crate::error::WT_TRAP_STACK_OVERFLOW;
+    Err(e)
+}
+
 /// Resolves a store or caller handle and runs `f` with exclusive use of the store.
 pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) -> Result<R> {
     let g = handle::get_any(h)?;
@@ -248,10 +365,7 @@ pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) ->
         Ok(_) => {
             let _release = ReleaseOwner(&so.owner);
             if via_caller {
-                return Err(Error::new(
-                    WT_ERR_BAD_HANDLE,
-                    format!("caller handle {h:#x} used outside of its host callback"),
-                ));
+                return Err(outside_callback(h));
             }
             // SAFETY: we own the store (won the CAS) and no Caller is live.
             let store = unsafe { &mut *so.store.get() };
@@ -266,6 +380,9 @@ pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) ->
         Err(cur) if cur == me => {
             let p = so.current_caller.get();
             if p.is_null() {
+                if via_caller {
+                    return Err(outside_callback(h));
+                }
                 return Err(Error::new(
                     WT_ERR_BUSY,
                     "store is already in use by a call on this thread",
@@ -276,11 +393,21 @@ pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) ->
             let caller = unsafe { &mut *(p as *mut Caller<'static, Host>) };
             f(so, &mut Cx::Caller(caller))
         }
+        // A caller handle is valid only inside its callback, on the thread
+        // running it: from another thread it is a bad handle, not a busy store.
+        Err(_) if via_caller => Err(outside_callback(h)),
         Err(_) => Err(Error::new(
             WT_ERR_BUSY,
             "store is in use by another thread (a store is used by one thread at a time)",
         )),
     }
+}
+
+fn outside_callback(h: u64) -> Error {
+    Error::new(
+        WT_ERR_BAD_HANDLE,
+        format!("caller handle {h:#x} used outside of its host callback"),
+    )
 }
 
 /// Creates a store for an engine. `*out_store` receives a `WT_KIND_STORE`
@@ -476,7 +603,9 @@ pub extern "C" fn wt_store_interrupt(store: u64) -> i32 {
 /// and each table at `table_elements` elements (`UINT64_MAX` for no cap).
 /// Growth beyond a cap fails inside wasm as the spec says (`memory.grow`
 /// returns -1), or traps when `trap_on_grow_failure` is 1; instantiating a
-/// module whose initial size exceeds a cap fails.
+/// module whose initial size exceeds a cap fails (`WT_ERR_LIMIT`). The memory
+/// cap also bounds the store's GC heap: below 64 KiB no externref fits, and
+/// passing one fails with `WT_ERR_LIMIT`.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
 /// `WT_ERR_INVALID_ARGUMENT`.
 #[no_mangle]

@@ -103,7 +103,8 @@ pub unsafe extern "C" fn wt_table_get(
 
 /// Sets element `index` from a slot (func handle of this store or externref
 /// payload, matching the table's element type; 0 for null).
-/// Statuses: as `wt_table_get`.
+/// Statuses: as `wt_table_get`, plus `WT_ERR_LIMIT` (no room for an externref
+/// in the store's capped GC heap).
 #[no_mangle]
 pub extern "C" fn wt_table_set(store: u64, table: u64, index: u64, value: u64) -> i32 {
     guard(|| {

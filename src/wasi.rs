@@ -323,12 +323,7 @@ pub unsafe extern "C" fn wt_store_wasi_output(store: u64, which: i32, out_bytes:
 pub extern "C" fn wt_linker_define_wasi(linker: u64) -> i32 {
     guard(|| {
         let l = handle::get::<Box<LinkerObj>>(linker)?;
-        let mut linker = l.linker.try_write().ok_or_else(|| {
-            Error::new(
-                crate::error::WT_ERR_BUSY,
-                "linker is being used by an instantiation right now",
-            )
-        })?;
+        let mut linker = l.write()?;
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| {
             h.wasi
                 .get_or_insert_with(|| WasiCtxBuilder::new().build_p1())

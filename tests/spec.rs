@@ -53,6 +53,9 @@ fn msg() -> String {
 }
 
 /// A failed libwt call: status, trap code, message.
+/// What an invoke produced: the result slots (or the error) and the result type codes.
+type CallResult = (Result<Vec<u64>, WtErr>, Vec<i32>);
+
 #[derive(Debug, Clone)]
 struct WtErr {
     status: i32,
@@ -563,7 +566,7 @@ impl<'a> Runner<'a> {
 
     /// Invokes an export. `Ok(Ok(results))` on return, `Ok(Err(e))` when libwt
     /// reports a failure (trap, ...), `Err(outcome)` when the call cannot be made.
-    fn invoke(&mut self, inv: &WastInvoke) -> Step<(Result<Vec<u64>, WtErr>, Vec<i32>)> {
+    fn invoke(&mut self, inv: &WastInvoke) -> Step<CallResult> {
         let inst = self.instance(inv.module.map(|m| m.name()))?;
         let f = self.func(inst, inv.name)?;
         let (mut np, mut nr) = (0, 0);
@@ -663,7 +666,7 @@ impl<'a> Runner<'a> {
         Ok((v, ty))
     }
 
-    fn execute(&mut self, exec: &mut WastExecute) -> Step<(Result<Vec<u64>, WtErr>, Vec<i32>)> {
+    fn execute(&mut self, exec: &mut WastExecute) -> Step<CallResult> {
         match exec {
             WastExecute::Invoke(inv) => self.invoke(inv),
             WastExecute::Get { module, global, .. } => {

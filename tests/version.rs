@@ -34,7 +34,9 @@ fn constants_match_cargo_toml() {
 fn wt_version_matches_cargo_toml_and_constants() {
     let p = wt_version();
     assert!(!p.is_null());
-    let v = unsafe { CStr::from_ptr(p) }.to_str().expect("UTF-8 version");
+    let v = unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .expect("UTF-8 version");
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
     assert_eq!(
         v,
@@ -56,9 +58,18 @@ fn header_macros_match_cargo_toml() {
             .unwrap_or_else(|| panic!("include/wt.h lacks {name}"));
         cargo(line[prefix.len()..].trim())
     };
-    assert_eq!(define("WT_VERSION_MAJOR"), cargo(env!("CARGO_PKG_VERSION_MAJOR")));
-    assert_eq!(define("WT_VERSION_MINOR"), cargo(env!("CARGO_PKG_VERSION_MINOR")));
-    assert_eq!(define("WT_VERSION_PATCH"), cargo(env!("CARGO_PKG_VERSION_PATCH")));
+    assert_eq!(
+        define("WT_VERSION_MAJOR"),
+        cargo(env!("CARGO_PKG_VERSION_MAJOR"))
+    );
+    assert_eq!(
+        define("WT_VERSION_MINOR"),
+        cargo(env!("CARGO_PKG_VERSION_MINOR"))
+    );
+    assert_eq!(
+        define("WT_VERSION_PATCH"),
+        cargo(env!("CARGO_PKG_VERSION_PATCH"))
+    );
 }
 
 #[test]
