@@ -20,6 +20,13 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // Cargo passes cdylib link args of a dependency's build script on to the
+    // dependent's own cdylib too, which would rename e.g. a bench library to
+    // libwt.so.*: crates that link libwt as a Rust dependency turn this off
+    // with `default-features = false`.
+    if env::var_os("CARGO_FEATURE_SONAME").is_none() {
+        return;
+    }
 
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let family = env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();

@@ -5,7 +5,6 @@
 //! count on every call, and numeric values are copied slot-for-slot. Functions
 //! whose signature has reference types take a converting path.
 
-use std::cell::RefCell;
 use std::ffi::{c_char, c_void};
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -92,10 +91,6 @@ impl std::fmt::Display for CallbackError {
     }
 }
 impl std::error::Error for CallbackError {}
-
-thread_local! {
-    static CALLBACK_MSG: RefCell<Option<String>> = const { RefCell::new(None) };
-}
 
 /// Makes a func handle owned by the store in `cx`.
 pub fn adopt_func(cx: &mut impl AsContextMut<Data = Host>, func: Func) -> Result<u64> {
@@ -210,23 +205,33 @@ pub fn val_to_slot(cx: &mut impl AsContextMut<Data = Host>, v: &Val) -> Result<u
 }
 
 /// Calls `f` with `args`, writing `results`. Counts are checked by the caller.
-pub fn call(cx: &mut Cx, f: &FuncObj, args: &[u64], results: &mut [u64]) -> Result<()> {
-    crate::store::check_native_stack(cx)?;
+pub fn call(
+    cx: &mut Cx,
+    so: &crate::store::StoreObj,
+    f: &FuncObj,
+    args: &[u64],
+    results: &mut [u64],
+) -> Result<()> {
+    crate::store::check_native_stack(so, cx)?;
     let sig = &*f.sig;
     if sig.numeric {
         const STACK: usize = 16;
         let n = args.len().max(results.len());
-        let mut stack = [ValRaw::u64(0); STACK];
+        let mut stack = [const { MaybeUninit::<ValRaw>::uninit() }; STACK];
         let mut heap;
-        let raw: &mut [ValRaw] = if n <= STACK {
+        let buf: &mut [MaybeUninit<ValRaw>] = if n <= STACK {
             &mut stack[..n]
         } else {
-            heap = vec![ValRaw::u64(0); n];
+            heap = vec![MaybeUninit::uninit(); n];
             &mut heap[..]
         };
-        for (r, a) in raw.iter_mut().zip(args) {
-            *r = ValRaw::u64(*a);
+        // Initialise exactly the n slots used (args, then zeros), no more.
+        for (i, r) in buf.iter_mut().enumerate() {
+            r.write(ValRaw::u64(args.get(i).copied().unwrap_or(0)));
         }
+        // SAFETY: all n elements were initialised just above.
+        let raw: &mut [ValRaw] =
+            unsafe { &mut *(buf as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw]) };
         // SAFETY: the func belongs to this store (checked by the caller), the
         // buffer holds max(params, results) values, and every param is numeric,
         // so any bit pattern in a slot is a valid value of its type (on
@@ -272,12 +277,13 @@ fn trampoline(
     mut caller: Caller<'_, Host>,
     raw: &mut [MaybeUninit<ValRaw>],
 ) -> wasmtime::Result<()> {
-    const STACK: usize = 16;
+    const STACK: usize = 32;
     let sig = &*hf.sig;
     let (np, nr) = (sig.params.len(), sig.results.len());
-    let mut stack = [0u64; 2 * STACK];
+    let mut stack = [0u64; STACK];
     let mut heap;
-    let buf: &mut [u64] = if np + nr <= 2 * STACK {
+    // Only the slots used are touched (results must start zeroed).
+    let buf: &mut [u64] = if np + nr <= STACK {
         &mut stack[..np + nr]
     } else {
         heap = vec![0u64; np + nr];
@@ -288,7 +294,7 @@ fn trampoline(
         for (i, (a, r)) in args.iter_mut().zip(raw.iter()).enumerate() {
             // SAFETY: Wasmtime initialises the first `np` values with the params.
             let v = unsafe { r.assume_init() }.get_u64();
-            *a = if matches!(sig.params[i], WT_I32 | WT_F32) {
+            *a = if i < 64 && sig.narrow_params & (1 << i) != 0 {
                 v & 0xffff_ffff
             } else {
                 v
@@ -309,7 +315,9 @@ fn trampoline(
     let caller_handle = caller.data().caller_handle;
     let me = &mut caller as *mut Caller<'_, Host> as *mut c_void;
     let prev = caller.data().caller_cell.replace(me);
-    CALLBACK_MSG.with(|m| m.borrow_mut().take());
+    if caller.data().callback_msg.is_some() {
+        caller.data_mut().callback_msg = None;
+    }
     // SAFETY: calling the embedder's callback with the documented arguments.
     let status = unsafe {
         (hf.cb)(
@@ -323,8 +331,10 @@ fn trampoline(
     };
     caller.data().caller_cell.set(prev);
     if status != 0 {
-        let msg = CALLBACK_MSG
-            .with(|m| m.borrow_mut().take())
+        let msg = caller
+            .data_mut()
+            .callback_msg
+            .take()
             .unwrap_or_else(|| format!("host callback returned status {status}"));
         return Err(wasmtime::Error::new(CallbackError { status, msg }));
     }
@@ -427,7 +437,7 @@ pub unsafe extern "C" fn wt_call(
         };
         with_store(store, |so, cx| {
             check_same_store(f.store_uid, so, "func")?;
-            call(cx, &f, args, results)
+            call(cx, so, &f, args, results)
         })
     })
 }
@@ -512,7 +522,7 @@ pub unsafe extern "C" fn wt_caller_set_error(caller: u64, msg: *const c_char, le
             if !cx.is_caller() {
                 return Err(Error::bad_handle(caller, "not inside a host callback"));
             }
-            CALLBACK_MSG.with(|m| *m.borrow_mut() = Some(msg));
+            cx.data_mut().callback_msg = Some(msg);
             Ok(())
         })
     })

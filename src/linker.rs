@@ -301,7 +301,7 @@ pub unsafe extern "C" fn wt_linker_instantiate(
             }
             // A start function runs wasm: refuse (with a stack-overflow trap)
             // rather than crash when this thread lacks the stack for it.
-            crate::store::check_native_stack(cx)?;
+            crate::store::check_native_stack(so, cx)?;
             // Resolve the imports against this store so that memories and
             // tables are matched at their current size, not at the size they
             // had when they were defined (`instantiate_pre` would use that

@@ -46,6 +46,8 @@ pub struct Host {
     pub timeout: Option<Duration>,
     pub deadline: Option<Instant>,
     pub timed_out: bool,
+    /// Message for the running host callback's failure (`wt_caller_set_error`).
+    pub callback_msg: Option<String>,
 }
 
 /// A raw pointer to the store's caller cell, only dereferenced by the thread
@@ -104,6 +106,9 @@ pub struct StoreObj {
     owner: AtomicU64,
     current_caller: Cell<*mut c_void>,
     interrupt: Arc<AtomicBool>,
+    /// `check_native_stack`'s verdict cached for one thread: (thread token,
+    /// lowest allowed stack pointer, stack top). Owner thread only.
+    stack_ok: Cell<(u64, usize, usize)>,
     store: UnsafeCell<Store<Host>>,
 }
 
@@ -193,6 +198,19 @@ impl Cx<'_> {
     }
 }
 
+/// A non-zero token for the calling thread, unique among live threads.
+/// On Unix `pthread_self()` (a register read, no `__tls_get_addr` call in a
+/// cdylib); a store's owner token is cleared before its thread can exit.
+#[cfg(unix)]
+fn thread_token() -> u64 {
+    extern "C" {
+        fn pthread_self() -> std::ffi::c_ulong;
+    }
+    // SAFETY: always safe to call; never returns 0 for a live thread.
+    unsafe { pthread_self() as u64 }
+}
+
+#[cfg(not(unix))]
 fn thread_token() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     thread_local!(static TOKEN: Cell<u64> = const { Cell::new(0) });
@@ -293,15 +311,21 @@ fn sys_stack_bounds() -> Option<(usize, usize)> {
 /// stack cannot hold the engine's wasm stack budget plus the host reserve
 /// (see above): a `WT_ERR_TRAP` with `WT_TRAP_STACK_OVERFLOW` instead of a
 /// crash. Linux and macOS; elsewhere (and on fiber stacks) no check is made.
-pub fn check_native_stack(cx: &Cx) -> Result<()> {
+pub fn check_native_stack(so: &StoreObj, cx: &Cx) -> Result<()> {
     if cx.is_caller() {
+        return Ok(());
+    }
+    let marker = 0u8;
+    let sp = std::ptr::addr_of!(marker) as usize;
+    let me = thread_token();
+    // Fast path: this store already checked this thread's stack.
+    let (thread, floor, top) = so.stack_ok.get();
+    if thread == me && sp >= floor && sp <= top {
         return Ok(());
     }
     let Some((low, high)) = stack_bounds() else {
         return Ok(());
     };
-    let marker = 0u8;
-    let sp = std::ptr::addr_of!(marker) as usize;
     if sp <= low || sp > high {
         // Not on the thread's own stack (a fiber or coroutine stack): its
         // size is unknown here, so leave it to the embedder as before.
@@ -309,7 +333,9 @@ pub fn check_native_stack(cx: &Cx) -> Result<()> {
     }
     let left = sp - low;
     let budget = cx.as_context().engine().get_max_wasm_stack();
-    if left >= budget.saturating_add(HOST_STACK_RESERVE) {
+    let need = budget.saturating_add(HOST_STACK_RESERVE);
+    so.stack_ok.set((me, low.saturating_add(need), high));
+    if left >= need {
         return Ok(());
     }
     let mut e = Error::new(
@@ -448,6 +474,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
         timeout: None,
         deadline: None,
         timed_out: false,
+        callback_msg: None,
     };
     let mut store = Store::new(&e.engine, host);
     store.limiter(|h| &mut h.limits);
@@ -475,6 +502,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
         owner: AtomicU64::new(0),
         current_caller: Cell::new(std::ptr::null_mut()),
         interrupt,
+        stack_ok: Cell::new((0, 0, 0)),
         store: UnsafeCell::new(store),
     });
     // The Box keeps its address when moved into the table.

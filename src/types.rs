@@ -83,6 +83,8 @@ pub struct Sig {
     pub numeric: bool,
     /// Bit i set: result i is 32 bits wide and must be masked (i < 64).
     pub narrow_results: u64,
+    /// Bit i set: parameter i is 32 bits wide (i < 64).
+    pub narrow_params: u64,
 }
 
 impl Sig {
@@ -91,6 +93,12 @@ impl Sig {
             .iter()
             .chain(results.iter())
             .all(|t| matches!(*t, WT_I32 | WT_I64 | WT_F32 | WT_F64));
+        let mut narrow_params = 0;
+        for (i, t) in params.iter().enumerate().take(64) {
+            if matches!(*t, WT_I32 | WT_F32) {
+                narrow_params |= 1 << i;
+            }
+        }
         let mut narrow_results = 0;
         for (i, t) in results.iter().enumerate().take(64) {
             if matches!(*t, WT_I32 | WT_F32) {
@@ -102,6 +110,7 @@ impl Sig {
             results,
             numeric,
             narrow_results,
+            narrow_params,
         }
     }
 
