@@ -160,6 +160,20 @@ def test_module_introspection(engine):
     ]
     empty = wt.Module.from_text(engine, '(module (func (export "") ))')
     assert empty.imports == [] and [e.name for e in empty.exports] == [""]
+
+    # Types of non-function items, through the raw bindings.
+    h = m._h
+    vt, mut = ctypes.c_int32(-1), ctypes.c_int32(-1)
+    assert wt.lib.wt_module_item_global_type(h, 1, 2, ctypes.byref(vt), ctypes.byref(mut)) == 0
+    assert (vt.value, mut.value) == (0, 0)  # WT_I32, const
+    lo, hi, is64 = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_int32(-1)
+    assert wt.lib.wt_module_item_memory_type(h, 1, 1, ctypes.byref(lo), ctypes.byref(hi), ctypes.byref(is64)) == 0
+    assert (lo.value, hi.value, is64.value) == (1, 2**64 - 1, 0)
+    elem = ctypes.c_int32(-1)
+    assert wt.lib.wt_module_item_table_type(h, 0, 2, ctypes.byref(elem), ctypes.byref(lo), ctypes.byref(hi)) == 0
+    assert (elem.value, lo.value, hi.value) == (5, 1, 2**64 - 1)  # WT_FUNCREF, min 1, no max
+    # The item must be of the asked kind.
+    assert wt.lib.wt_module_item_table_type(h, 0, 0, ctypes.byref(elem), None, None) == 2  # WT_ERR_WRONG_KIND
     m.close()
     empty.close()
 
