@@ -41,9 +41,7 @@ pub unsafe extern "C" fn wt_caller_get_export(
             adopt_extern(cx, so, ext)
         })?;
         *o = h;
-        if let Some(k) = unsafe { out_kind.as_mut() } {
-            *k = kind;
-        }
+        unsafe { crate::ffi::out_opt(out_kind, kind) };
         Ok(())
     })
 }

@@ -109,3 +109,14 @@ pub unsafe fn copy_out(data: &[u8], buf: *mut u8, cap: usize, out_len: *mut usiz
     unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len()) };
     Ok(())
 }
+
+/// Writes `value` through an optional out-pointer (NULL: nothing is written).
+///
+/// # Safety
+/// `ptr` must be NULL or valid for writes of `T`.
+pub unsafe fn out_opt<T>(ptr: *mut T, value: T) {
+    // SAFETY: caller contract.
+    if let Some(p) = unsafe { ptr.as_mut() } {
+        *p = value;
+    }
+}

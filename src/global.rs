@@ -84,12 +84,10 @@ pub unsafe extern "C" fn wt_global_type(
     guard(|| {
         with_global(store, global, |cx, g| {
             let ty = g.ty(&*cx);
-            if let Some(t) = unsafe { out_type.as_mut() } {
-                *t = valtype_code(ty.content());
-            }
-            if let Some(m) = unsafe { out_mutable.as_mut() } {
-                *m = (ty.mutability() == Mutability::Var) as i32;
-            }
+            unsafe { crate::ffi::out_opt(out_type, valtype_code(ty.content())) };
+            unsafe {
+                crate::ffi::out_opt(out_mutable, (ty.mutability() == Mutability::Var) as i32)
+            };
             Ok(())
         })
     })

@@ -285,9 +285,7 @@ pub unsafe extern "C" fn wt_instance_export_name(
             let kind = crate::module::extern_kind(&ext.ty(&*cx));
             Ok((name, kind))
         })?;
-        if let Some(k) = unsafe { out_kind.as_mut() } {
-            *k = kind;
-        }
+        unsafe { crate::ffi::out_opt(out_kind, kind) };
         unsafe { copy_out(name.as_bytes(), buf, cap, out_len) }
     })
 }

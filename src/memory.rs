@@ -90,9 +90,7 @@ pub unsafe extern "C" fn wt_memory_grow(
                     ),
                 )
             })?;
-            if let Some(o) = unsafe { out_old_pages.as_mut() } {
-                *o = old;
-            }
+            unsafe { crate::ffi::out_opt(out_old_pages, old) };
             Ok(())
         })
     })

@@ -466,12 +466,13 @@ pub unsafe extern "C" fn wt_module_item_global_type(
         else {
             return Err(Error::internal("global item without a global type"));
         };
-        if let Some(t) = unsafe { out_type.as_mut() } {
-            *t = crate::types::valtype_code(g.content());
-        }
-        if let Some(m) = unsafe { out_mutable.as_mut() } {
-            *m = (g.mutability() == wasmtime::Mutability::Var) as i32;
-        }
+        unsafe { crate::ffi::out_opt(out_type, crate::types::valtype_code(g.content())) };
+        unsafe {
+            crate::ffi::out_opt(
+                out_mutable,
+                (g.mutability() == wasmtime::Mutability::Var) as i32,
+            )
+        };
         Ok(())
     })
 }
@@ -497,15 +498,9 @@ pub unsafe extern "C" fn wt_module_item_memory_type(
         else {
             return Err(Error::internal("memory item without a memory type"));
         };
-        if let Some(o) = unsafe { out_min_pages.as_mut() } {
-            *o = m.minimum();
-        }
-        if let Some(o) = unsafe { out_max_pages.as_mut() } {
-            *o = m.maximum().unwrap_or(u64::MAX);
-        }
-        if let Some(o) = unsafe { out_is_64.as_mut() } {
-            *o = m.is_64() as i32;
-        }
+        unsafe { crate::ffi::out_opt(out_min_pages, m.minimum()) };
+        unsafe { crate::ffi::out_opt(out_max_pages, m.maximum().unwrap_or(u64::MAX)) };
+        unsafe { crate::ffi::out_opt(out_is_64, m.is_64() as i32) };
         Ok(())
     })
 }
@@ -530,15 +525,14 @@ pub unsafe extern "C" fn wt_module_item_table_type(
         let ExternType::Table(t) = item_of_kind(module, is_import, index, WT_EXTERN_TABLE)? else {
             return Err(Error::internal("table item without a table type"));
         };
-        if let Some(o) = unsafe { out_elem_type.as_mut() } {
-            *o = crate::types::valtype_code(&wasmtime::ValType::Ref(t.element().clone()));
-        }
-        if let Some(o) = unsafe { out_min.as_mut() } {
-            *o = t.minimum();
-        }
-        if let Some(o) = unsafe { out_max.as_mut() } {
-            *o = t.maximum().unwrap_or(u64::MAX);
-        }
+        unsafe {
+            crate::ffi::out_opt(
+                out_elem_type,
+                crate::types::valtype_code(&wasmtime::ValType::Ref(t.element().clone())),
+            )
+        };
+        unsafe { crate::ffi::out_opt(out_min, t.minimum()) };
+        unsafe { crate::ffi::out_opt(out_max, t.maximum().unwrap_or(u64::MAX)) };
         Ok(())
     })
 }

@@ -154,9 +154,7 @@ pub unsafe extern "C" fn wt_table_grow(
                     ),
                 )
             })?;
-            if let Some(o) = unsafe { out_old_size.as_mut() } {
-                *o = old;
-            }
+            unsafe { crate::ffi::out_opt(out_old_size, old) };
             Ok(())
         })
     })
