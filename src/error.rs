@@ -130,6 +130,8 @@ impl Error {
     }
 
     /// Records this error as the calling thread's last error and returns its status.
+    #[cold]
+    #[inline(never)]
     pub fn store(self) -> i32 {
         let status = self.status;
         LAST.with(|l| {

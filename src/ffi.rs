@@ -14,14 +14,37 @@ pub fn guard(f: impl FnOnce() -> Result<()>) -> i32 {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => WT_OK,
         Ok(Err(e)) => e.store(),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic payload".into());
-            Error::internal(format!("internal error (Rust panic): {msg}")).store()
-        }
+        Err(payload) => panic_status(payload),
+    }
+}
+
+/// Like [`guard`] for a body that already returns a status (hot paths that
+/// record their errors themselves, so no `Result` crosses the boundary).
+#[inline(always)]
+pub fn guard_status(f: impl FnOnce() -> i32) -> i32 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(status) => status,
+        Err(payload) => panic_status(payload),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn panic_status(payload: Box<dyn std::any::Any + Send>) -> i32 {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".into());
+    Error::internal(format!("internal error (Rust panic): {msg}")).store()
+}
+
+/// The status of a result, recording the error (cold path) if any.
+#[inline(always)]
+pub fn status(r: Result<()>) -> i32 {
+    match r {
+        Ok(()) => WT_OK,
+        Err(e) => e.store(),
     }
 }
 

@@ -92,15 +92,40 @@ impl std::fmt::Display for CallbackError {
 }
 impl std::error::Error for CallbackError {}
 
-/// Makes a func handle owned by the store in `cx`.
+/// At most this many params and results take `wt_call`'s fast path.
+const FAST_MAX: usize = 16;
+/// `SigInfo` bit: all-numeric signature with at most `FAST_MAX` params and results.
+const FAST_BIT: u64 = 1 << 16;
+
+/// A func handle's aux word 2: `nparams | nresults << 8 | FAST_BIT | narrow
+/// result mask << 32` for fast-path signatures, 0 otherwise.
+fn sig_info(sig: &Sig) -> u64 {
+    let (np, nr) = (sig.params.len(), sig.results.len());
+    if !sig.numeric || np > FAST_MAX || nr > FAST_MAX {
+        return 0;
+    }
+    np as u64 | (nr as u64) << 8 | FAST_BIT | (sig.narrow_results & 0xffff) << 32
+}
+
+/// Makes a func handle owned by the store in `cx`. Its aux words (read by
+/// `wt_call` without a guard) are the store's handle, the raw funcref (valid
+/// as long as that store lives) and the signature summary.
 pub fn adopt_func(cx: &mut impl AsContextMut<Data = Host>, func: Func) -> Result<u64> {
     let mut c = cx.as_context_mut();
     let sig = Arc::new(Sig::from_functype(&func.ty(&c)));
-    let h = handle::insert(FuncObj {
-        store_uid: c.data().uid,
-        func,
-        sig,
-    })?;
+    let aux = [
+        c.data().store_handle,
+        func.to_raw(&mut c) as usize as u64,
+        sig_info(&sig),
+    ];
+    let h = handle::insert_aux(
+        FuncObj {
+            store_uid: c.data().uid,
+            func,
+            sig,
+        },
+        aux,
+    )?;
     c.data_mut().adopt(h);
     Ok(h)
 }
@@ -271,8 +296,86 @@ pub fn call(
     Ok(())
 }
 
+/// Calls the C callback with `caller` published as the store's current
+/// caller; a non-zero status becomes the guest's trap.
+#[inline(always)]
+fn invoke(
+    hf: &HostFunc,
+    caller: &mut Caller<'_, Host>,
+    args: *const u64,
+    np: usize,
+    results: *mut u64,
+    nr: usize,
+) -> wasmtime::Result<()> {
+    let me = caller as *mut Caller<'_, Host> as *mut c_void;
+    let data = caller.data();
+    let caller_handle = data.caller_handle;
+    let prev = data.caller_cell.replace(me);
+    // SAFETY: calling the embedder's callback with the documented arguments.
+    let status = unsafe { (hf.cb)(hf.env, caller_handle, args, np, results, nr) };
+    caller.data().caller_cell.set(prev);
+    if status != 0 {
+        return Err(callback_failed(caller, status));
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn callback_failed(caller: &mut Caller<'_, Host>, status: i32) -> wasmtime::Error {
+    let msg = caller
+        .data_mut()
+        .callback_msg
+        .take()
+        .unwrap_or_else(|| format!("host callback returned status {status}"));
+    wasmtime::Error::new(CallbackError { status, msg })
+}
+
 /// The trampoline between Wasmtime and the one C callback type.
 fn trampoline(
+    hf: &HostFunc,
+    mut caller: Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
+    const STACK: usize = 32;
+    let sig = &*hf.sig;
+    let (np, nr) = (sig.params.len(), sig.results.len());
+    if sig.numeric && np + nr <= STACK {
+        // The common case: numbers only, slots on the stack, nothing to free.
+        let mut buf = [MaybeUninit::<u64>::uninit(); STACK];
+        for i in 0..np {
+            // SAFETY: Wasmtime initialises the first `np` values with the params.
+            let v = unsafe { raw[i].assume_init_ref() }.get_u64();
+            buf[i].write(if i < 64 && sig.narrow_params & (1 << i) != 0 {
+                v & 0xffff_ffff
+            } else {
+                v
+            });
+        }
+        for b in &mut buf[np..np + nr] {
+            b.write(0);
+        }
+        // A message left by an earlier failing callback must not leak into
+        // this one's failure.
+        if caller.data().callback_msg.is_some() {
+            caller.data_mut().callback_msg = None;
+        }
+        let base = buf.as_mut_ptr() as *mut u64;
+        // SAFETY: slots 0..np+nr were initialised above; the callback
+        // reads np of them and writes nr.
+        invoke(hf, &mut caller, base, np, unsafe { base.add(np) }, nr)?;
+        for (i, r) in raw.iter_mut().enumerate().take(nr) {
+            // SAFETY: initialised above (zeros or the callback's results).
+            r.write(ValRaw::u64(unsafe { buf[np + i].assume_init() }));
+        }
+        return Ok(());
+    }
+    trampoline_general(hf, caller, raw)
+}
+
+/// The trampoline for reference-typed signatures and long parameter lists.
+#[inline(never)]
+fn trampoline_general(
     hf: &HostFunc,
     mut caller: Caller<'_, Host>,
     raw: &mut [MaybeUninit<ValRaw>],
@@ -312,32 +415,10 @@ fn trampoline(
             *a = val_to_slot(&mut scope, &v).map_err(|e| wasmtime::Error::msg(e.msg))?;
         }
     }
-    let caller_handle = caller.data().caller_handle;
-    let me = &mut caller as *mut Caller<'_, Host> as *mut c_void;
-    let prev = caller.data().caller_cell.replace(me);
     if caller.data().callback_msg.is_some() {
         caller.data_mut().callback_msg = None;
     }
-    // SAFETY: calling the embedder's callback with the documented arguments.
-    let status = unsafe {
-        (hf.cb)(
-            hf.env,
-            caller_handle,
-            args.as_ptr(),
-            np,
-            results.as_mut_ptr(),
-            nr,
-        )
-    };
-    caller.data().caller_cell.set(prev);
-    if status != 0 {
-        let msg = caller
-            .data_mut()
-            .callback_msg
-            .take()
-            .unwrap_or_else(|| format!("host callback returned status {status}"));
-        return Err(wasmtime::Error::new(CallbackError { status, msg }));
-    }
+    invoke(hf, &mut caller, args.as_ptr(), np, results.as_mut_ptr(), nr)?;
     if sig.numeric {
         for (r, v) in raw.iter_mut().zip(results.iter()) {
             r.write(ValRaw::u64(*v));
@@ -412,33 +493,189 @@ pub unsafe extern "C" fn wt_call(
     results: *mut u64,
     nresults: usize,
 ) -> i32 {
-    guard(|| {
-        let f = handle::get::<FuncObj>(func)?;
-        if f.sig.params.len() != nargs || f.sig.results.len() != nresults {
-            return Err(Error::new(
-                WT_ERR_SIGNATURE,
-                format!(
-                    "function {} takes {} argument(s) and returns {} result(s), but the call passed {nargs} argument(s) and space for {nresults} result(s)",
-                    f.sig.describe(),
-                    f.sig.params.len(),
-                    f.sig.results.len()
-                ),
-            ));
+    crate::ffi::guard_status(move || {
+        // SAFETY: caller contract (passed on).
+        match unsafe { call_fast(store, func, args, nargs, results, nresults) } {
+            Some(st) => st,
+            None => crate::ffi::status(unsafe {
+                call_checked(store, func, args, nargs, results, nresults)
+            }),
         }
-        let args = unsafe { crate::ffi::slice_arg(args, nargs, "args")? };
-        if nresults > 0 && results.is_null() {
-            return Err(Error::null("results"));
-        }
-        let results: &mut [u64] = if nresults == 0 {
-            &mut []
-        } else {
-            // SAFETY: caller contract; non-null checked above.
-            unsafe { std::slice::from_raw_parts_mut(results, nresults) }
+    })
+}
+
+/// `wt_call`'s fast path, for the common case: a live func handle of an
+/// all-numeric signature with matching counts, called with its own idle
+/// store (one CAS to enter, one to leave) or with the caller handle of the
+/// callback running on this thread (no atomic write at all). The func handle
+/// is validated without a guard (`handle::peek_aux`): its funcref stays valid
+/// while its store is held, even if the handle is freed meanwhile. Any other
+/// case returns `None` before doing anything, and `call_checked` then runs
+/// the guarded path, which reports precise errors.
+///
+/// # Safety
+/// As `wt_call`.
+#[inline(always)]
+unsafe fn call_fast(
+    store: u64,
+    func: u64,
+    args: *const u64,
+    nargs: usize,
+    results: *mut u64,
+    nresults: usize,
+) -> Option<i32> {
+    let [fstore, raw, info] = handle::peek_aux(func, handle::WT_KIND_FUNC)?;
+    // Counts below 256 cannot alias in the packed comparison; a fast-path
+    // signature has at most FAST_MAX of each.
+    if (nargs | nresults) >= 256
+        || info & 0x1_ffff != nargs as u64 | (nresults as u64) << 8 | FAST_BIT
+        || (args.is_null() & (nargs != 0))
+        || (results.is_null() & (nresults != 0))
+    {
+        return None;
+    }
+    let rec = crate::owner::my_rec();
+    if store == fstore {
+        let entry = handle::try_enter(store, handle::WT_KIND_STORE, rec)?;
+        let handle::Object::Store(so) = entry.obj() else {
+            return None;
         };
-        with_store(store, |so, cx| {
-            check_same_store(f.store_uid, so, "func")?;
-            call(cx, so, &f, args, results)
-        })
+        let me = rec.id.get();
+        if !so.stack_checked(me) {
+            let engine = so.engine.engine.clone();
+            if let Err(e) = crate::store::check_native_stack_slow(so, me, &engine) {
+                return Some(e.store());
+            }
+        }
+        // SAFETY: we hold the store busy; no Caller of it is live (that would
+        // mean this thread is inside its callback, and then it is busy).
+        let st = unsafe { so.store_mut() };
+        crate::store::StoreObj::arm_timeout(st.data_mut());
+        // SAFETY: `raw` is a funcref of this store (the func handle's store
+        // is `store`, which is alive), the counts match its signature.
+        Some(crate::ffi::status(unsafe {
+            raw_call(st, raw, info, args, results)
+        }))
+    } else {
+        let [cstore, _, _] = handle::peek_aux(store, handle::WT_KIND_CALLER)?;
+        if cstore != fstore {
+            return None;
+        }
+        let handle::Object::Store(so) = handle::held_by(cstore, handle::WT_KIND_STORE, rec)? else {
+            return None;
+        };
+        // SAFETY: this thread holds the store up its stack.
+        let caller = unsafe { so.current_caller() }?;
+        // SAFETY: as above, through the running callback's Caller.
+        Some(crate::ffi::status(unsafe {
+            raw_call(caller, raw, info, args, results)
+        }))
+    }
+}
+
+/// Calls the funcref `raw` of the store in `cx` with numeric slots.
+///
+/// # Safety
+/// `raw` is a funcref owned by that store; `info` is its `sig_info` (fast);
+/// `args`/`results` hold its parameter/result counts of slots.
+#[inline(always)]
+unsafe fn raw_call(
+    mut cx: impl AsContextMut<Data = Host>,
+    raw: u64,
+    info: u64,
+    args: *const u64,
+    results: *mut u64,
+) -> Result<()> {
+    let np = (info & 0xff) as usize;
+    let nr = ((info >> 8) & 0xff) as usize;
+    let mut buf = [const { MaybeUninit::<ValRaw>::uninit() }; FAST_MAX];
+    let vals = buf.as_mut_ptr() as *mut ValRaw;
+    let mut i = 0;
+    while i < np {
+        // SAFETY: the caller guarantees `np` readable args; i < np <= FAST_MAX.
+        unsafe { vals.add(i).write(ValRaw::u64(*args.add(i))) };
+        i += 1;
+    }
+    while i < nr {
+        // SAFETY: i < nr <= FAST_MAX.
+        unsafe { vals.add(i).write(ValRaw::u64(0)) };
+        i += 1;
+    }
+    // SAFETY: `raw` belongs to this store (caller contract).
+    let Some(f) = (unsafe { Func::from_raw(&mut cx, raw as usize as *mut c_void) }) else {
+        return Err(Error::internal("func handle without a funcref"));
+    };
+    // SAFETY: every param and result is numeric, the buffer holds
+    // max(params, results) initialised values, the func is of this store.
+    if let Err(e) =
+        unsafe { f.call_unchecked(&mut cx, std::ptr::slice_from_raw_parts_mut(vals, i)) }
+    {
+        return Err(call_failed(&mut cx, e));
+    }
+    let narrow = info >> 32;
+    let mut i = 0;
+    while i < nr {
+        // SAFETY: initialised above and overwritten by the call's results;
+        // the caller guarantees `nr` writable results.
+        unsafe {
+            let v = (*vals.add(i)).get_u64();
+            *results.add(i) = if narrow & (1 << i) != 0 {
+                v & 0xffff_ffff
+            } else {
+                v
+            };
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn call_failed(cx: &mut impl AsContextMut<Data = Host>, e: wasmtime::Error) -> Error {
+    let timed_out = cx.as_context_mut().data().timed_out;
+    error::from_wasmtime(e, timed_out)
+}
+
+/// `wt_call` with full checks and precise errors (and the converting path
+/// for reference-typed signatures).
+///
+/// # Safety
+/// As `wt_call`.
+#[inline(never)]
+unsafe fn call_checked(
+    store: u64,
+    func: u64,
+    args: *const u64,
+    nargs: usize,
+    results: *mut u64,
+    nresults: usize,
+) -> Result<()> {
+    let f = handle::get::<FuncObj>(func)?;
+    if f.sig.params.len() != nargs || f.sig.results.len() != nresults {
+        return Err(Error::new(
+            WT_ERR_SIGNATURE,
+            format!(
+                "function {} takes {} argument(s) and returns {} result(s), but the call passed {nargs} argument(s) and space for {nresults} result(s)",
+                f.sig.describe(),
+                f.sig.params.len(),
+                f.sig.results.len()
+            ),
+        ));
+    }
+    let args = unsafe { crate::ffi::slice_arg(args, nargs, "args")? };
+    if nresults > 0 && results.is_null() {
+        return Err(Error::null("results"));
+    }
+    let results: &mut [u64] = if nresults == 0 {
+        &mut []
+    } else {
+        // SAFETY: caller contract; non-null checked above.
+        unsafe { std::slice::from_raw_parts_mut(results, nresults) }
+    };
+    with_store(store, |so, cx| {
+        check_same_store(f.store_uid, so, "func")?;
+        call(cx, so, &f, args, results)
     })
 }
 

@@ -8,12 +8,24 @@
 //! that are safe from any thread at any time, including while another thread
 //! is still using the object (Go/Dart finalizers). A `RwLock<SlotMap>` would put
 //! a shared cache line on every `wt_call`. Instead each slot carries its own
-//! atomic word `generation:24 | kind:8 | pending:1 | readers:31`:
+//! atomic word `kind:8 | generation:24 | pending:1 | claimed:1 | readers:30`
+//! (the upper half equals the upper half of the slot's live handle):
 //!
 //! * lookup = validate generation and kind, then CAS `readers += 1` (a guard);
-//! * free = validate, then set `pending`; whoever brings `readers` to 0 with
-//!   `pending` set (the freer itself when there are no readers) destroys the
+//! * exclusive entry (stores only) = the biased-ownership protocol of
+//!   `owner.rs`: the owner thread enters with plain stores (no atomic
+//!   read-modify-write), and a store is idle when its owner is not inside it;
+//! * free = validate, then set `pending`; once `readers` is 0 and the object
+//!   is idle, whoever sees that last (the freer, the last reader, or the
+//!   owner leaving the store) claims the slot with a CAS and destroys the
 //!   object, bumps the generation and recycles the index.
+//!
+//! Each slot also holds [`AUX`] plain words fixed when the handle is made
+//! (a func's store handle, raw funcref and signature summary; a caller's
+//! store handle). [`peek_aux`] reads them with no write at all, seqlock
+//! style: load the word, read the aux words, re-check the word. That is how
+//! `wt_call` validates its func handle without touching the func's cache
+//! line for writing.
 //!
 //! So a stale, forged, wrong-kind or zero handle is always detected, a freed
 //! object is never touched after destruction, and an object freed while in use
@@ -33,6 +45,7 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result, WT_ERR_LIMIT, WT_ERR_WRONG_KIND};
+use crate::owner::{self, ThreadRec};
 
 /// Handle kind: engine.
 pub const WT_KIND_ENGINE: i32 = 1;
@@ -105,10 +118,11 @@ pub enum Object {
     Module(wasmtime::Module),
     Linker(Box<crate::linker::LinkerObj>),
     Instance(crate::store::StoreItem<wasmtime::Instance>),
-    Func(crate::func::FuncObj),
-    Memory(crate::store::StoreItem<wasmtime::Memory>),
-    Global(crate::store::StoreItem<wasmtime::Global>),
-    Table(crate::store::StoreItem<wasmtime::Table>),
+    // Boxed so that a slot (word, aux words, object) fits one cache line.
+    Func(Box<crate::func::FuncObj>),
+    Memory(Box<crate::store::StoreItem<wasmtime::Memory>>),
+    Global(Box<crate::store::StoreItem<wasmtime::Global>>),
+    Table(Box<crate::store::StoreItem<wasmtime::Table>>),
     Bytes(Box<[u8]>),
     FuncType(std::sync::Arc<crate::types::Sig>),
     Callback(std::sync::Arc<crate::func::HostFunc>),
@@ -146,6 +160,21 @@ pub trait Kind: Sized {
 }
 
 macro_rules! kinds {
+    ($($ty:ty => box $variant:ident, $kind:ident;)*) => {$(
+        impl Kind for $ty {
+            const KIND: i32 = $kind;
+            fn wrap(self) -> Object {
+                Object::$variant(Box::new(self))
+            }
+            fn peek(obj: &Object) -> &Self {
+                match obj {
+                    Object::$variant(v) => v,
+                    // The slot's kind was checked against `KIND` before this.
+                    _ => unreachable!("handle kind/object mismatch"),
+                }
+            }
+        }
+    )*};
     ($($ty:ty => $variant:ident, $kind:ident;)*) => {$(
         impl Kind for $ty {
             const KIND: i32 = $kind;
@@ -170,15 +199,18 @@ kinds! {
     wasmtime::Module => Module, WT_KIND_MODULE;
     Box<crate::linker::LinkerObj> => Linker, WT_KIND_LINKER;
     crate::store::StoreItem<wasmtime::Instance> => Instance, WT_KIND_INSTANCE;
-    crate::func::FuncObj => Func, WT_KIND_FUNC;
-    crate::store::StoreItem<wasmtime::Memory> => Memory, WT_KIND_MEMORY;
-    crate::store::StoreItem<wasmtime::Global> => Global, WT_KIND_GLOBAL;
-    crate::store::StoreItem<wasmtime::Table> => Table, WT_KIND_TABLE;
     Box<[u8]> => Bytes, WT_KIND_BYTES;
     std::sync::Arc<crate::types::Sig> => FuncType, WT_KIND_FUNCTYPE;
     std::sync::Arc<crate::func::HostFunc> => Callback, WT_KIND_CALLBACK;
     Box<crate::wasi::WasiConfigObj> => WasiConfig, WT_KIND_WASI_CONFIG;
     crate::store::CallerObj => Caller, WT_KIND_CALLER;
+}
+
+kinds! {
+    crate::func::FuncObj => box Func, WT_KIND_FUNC;
+    crate::store::StoreItem<wasmtime::Memory> => box Memory, WT_KIND_MEMORY;
+    crate::store::StoreItem<wasmtime::Global> => box Global, WT_KIND_GLOBAL;
+    crate::store::StoreItem<wasmtime::Table> => box Table, WT_KIND_TABLE;
 }
 
 const PAGE_BITS: u32 = 12;
@@ -188,15 +220,23 @@ const MAX_PAGES: usize = 4096; // 16,777,216 live handles at most
 /// handle stays detectably stale for a long time (generations are 24 bits).
 const REUSE_AFTER: usize = 4096;
 
-const READERS: u64 = 0x7fff_ffff;
+const READERS: u64 = 0x3fff_ffff;
+/// Set by the one thread that destroys a pending object.
+const CLAIMED: u64 = 0x4000_0000;
 const PENDING: u64 = 0x8000_0000;
-const KIND_SHIFT: u32 = 32;
-const GEN_SHIFT: u32 = 40;
+const KIND_SHIFT: u32 = 56;
+const GEN_SHIFT: u32 = 32;
 const GEN_MASK: u64 = 0xff_ffff;
+
+/// Number of plain per-handle words readable without a guard ([`peek_aux`]).
+pub(crate) const AUX: usize = 3;
 
 #[repr(align(64))]
 struct Slot {
     word: AtomicU64,
+    /// Written before the handle is published, then constant until destroy
+    /// (except `aux[0]` of a store: its owner thread, see `owner.rs`).
+    aux: [AtomicU64; AUX],
     obj: UnsafeCell<Option<Object>>,
 }
 
@@ -245,6 +285,11 @@ fn kind_of(word: u64) -> i32 {
 
 /// Adds an object to the table and returns its new handle.
 pub fn insert<T: Kind>(value: T) -> Result<u64> {
+    insert_aux(value, [0; AUX])
+}
+
+/// Adds an object with its aux words (see [`peek_aux`]).
+pub fn insert_aux<T: Kind>(value: T, aux: [u64; AUX]) -> Result<u64> {
     let index = {
         let mut a = ALLOC.lock();
         if a.free.len() > REUSE_AFTER || a.next as usize >= MAX_PAGES * PAGE_SIZE {
@@ -259,6 +304,7 @@ pub fn insert<T: Kind>(value: T) -> Result<u64> {
                 let slots: Box<[Slot]> = (0..PAGE_SIZE)
                     .map(|_| Slot {
                         word: AtomicU64::new(1 << GEN_SHIFT),
+                        aux: Default::default(),
                         obj: UnsafeCell::new(None),
                     })
                     .collect();
@@ -275,6 +321,11 @@ pub fn insert<T: Kind>(value: T) -> Result<u64> {
     let obj = value.wrap();
     debug_assert_eq!(obj.kind(), T::KIND);
     unsafe { *s.obj.get() = Some(obj) };
+    // Release: a `peek_aux` that reads these values also sees that the slot's
+    // previous life ended (the seqlock's "writer started" edge).
+    for (a, v) in s.aux.iter().zip(aux) {
+        a.store(v, Ordering::Release);
+    }
     s.word.store(
         (gen << GEN_SHIFT) | ((T::KIND as u64) << KIND_SHIFT),
         Ordering::Release,
@@ -305,9 +356,9 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let prev = self.slot.word.fetch_sub(1, Ordering::AcqRel);
-        if prev & READERS == 1 && prev & PENDING != 0 {
-            destroy(self.slot, self.index);
+        let prev = self.slot.word.fetch_sub(1, Ordering::SeqCst);
+        if prev & (READERS | PENDING) == 1 | PENDING {
+            release_last(self.slot, self.index);
         }
     }
 }
@@ -394,6 +445,233 @@ pub fn check_kind(h: u64, actual: i32, expected: i32) -> Result<()> {
     }
 }
 
+/// Reads the aux words of a live handle of kind `kind` without writing
+/// anything (seqlock style). `None` when the handle is not a live handle of
+/// that kind right now; the caller then takes the guarded path, which
+/// produces the precise error. The values may describe an object that is
+/// being freed concurrently: they are only used for things that stay valid
+/// while the owning store is held (see `func.rs`).
+#[inline(always)]
+pub fn peek_aux(h: u64, kind: i32) -> Option<[u64; AUX]> {
+    let s = slot(h as u32)?;
+    let w1 = s.word.load(Ordering::Acquire);
+    if w1 >> 32 != h >> 32 || (h >> KIND_SHIFT) as i32 != kind || w1 & PENDING != 0 {
+        return None;
+    }
+    let aux = [
+        s.aux[0].load(Ordering::Relaxed),
+        s.aux[1].load(Ordering::Relaxed),
+        s.aux[2].load(Ordering::Relaxed),
+    ];
+    // Pairs with the Release stores of the aux words in `insert_aux`: if
+    // any value came from a later life of the slot, the word has changed.
+    std::sync::atomic::fence(Ordering::Acquire);
+    let w2 = s.word.load(Ordering::Relaxed);
+    if w2 >> 32 != w1 >> 32 || w2 & PENDING != 0 {
+        return None;
+    }
+    Some(aux)
+}
+
+/// Top-level exclusive use of a store by this thread (see `owner.rs`):
+/// the store's handle is on the thread's `inside` stack until drop.
+pub struct Excl {
+    slot: &'static Slot,
+    index: u32,
+    rec: &'static ThreadRec,
+    depth: usize,
+}
+
+impl Excl {
+    pub fn obj(&self) -> &Object {
+        // SAFETY: while this thread is inside the store, it is not destroyed.
+        unsafe {
+            (*self.slot.obj.get())
+                .as_ref()
+                .expect("entered slot holds an object")
+        }
+    }
+}
+
+impl Drop for Excl {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.rec.pop(self.depth);
+        owner::light();
+        // Freed while we were inside: the freer left the destruction to us.
+        if self.slot.word.load(Ordering::SeqCst) & PENDING != 0 {
+            release_last(self.slot, self.index);
+        }
+    }
+}
+
+/// The outcome of [`enter`].
+pub enum Entry {
+    /// This thread now has exclusive use.
+    Excl(Excl),
+    /// This thread already is inside the store further up its stack (a host
+    /// callback re-entering): it stays alive until that use ends.
+    Mine(&'static Object),
+    /// Another thread is inside the store.
+    Busy,
+}
+
+/// Takes exclusive use of a live store handle for this thread (`rec`),
+/// taking the store's bias over from an idle owner if needed. Errors are
+/// those of a lookup (bad handle, wrong kind) and `WT_ERR_LIMIT` when the
+/// thread is already inside [`owner::DEPTH`] stores.
+pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
+    let (s, _) = locate(h)?;
+    let w = s.word.load(Ordering::Acquire);
+    check_live(h, w)?;
+    check_kind(h, kind_of(w), kind)?;
+    if rec.contains(h, true) {
+        // SAFETY: this thread is inside the store up its stack.
+        return match unsafe { (*s.obj.get()).as_ref() } {
+            Some(obj) => Ok(Entry::Mine(obj)),
+            None => Err(Error::internal("entered slot without an object")),
+        };
+    }
+    // A few rounds: another thread may be stealing or entering at the same
+    // moment; a store contended like that is busy by definition.
+    for _ in 0..8 {
+        if let Some(ex) = try_enter(h, kind, rec) {
+            return Ok(Entry::Excl(ex));
+        }
+        check_live(h, s.word.load(Ordering::Acquire))?;
+        let o = s.aux[0].load(Ordering::SeqCst);
+        if o == rec.as_owner() {
+            if rec.is_full() {
+                return Err(Error::new(
+                    WT_ERR_LIMIT,
+                    format!(
+                        "this thread is already inside {} stores (host callbacks calling into other stores)",
+                        owner::DEPTH
+                    ),
+                ));
+            }
+            continue;
+        }
+        if o & owner::STEALING != 0 {
+            return Ok(Entry::Busy);
+        }
+        if s.aux[0]
+            .compare_exchange(
+                o,
+                rec.as_owner() | owner::STEALING,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_err()
+        {
+            continue;
+        }
+        owner::heavy();
+        // SAFETY: `o` came from the owner word.
+        let in_use = unsafe { ThreadRec::from_owner(o) }.is_some_and(|r| r.contains(h, false));
+        s.aux[0].store(if in_use { o } else { rec.as_owner() }, Ordering::SeqCst);
+        if in_use {
+            return Ok(Entry::Busy);
+        }
+    }
+    Ok(Entry::Busy)
+}
+
+/// Fast exclusive entry for the owner thread: `Some` only when `rec` owns
+/// the live, idle store `h`; `None` means "take [`enter`]" (which reports why).
+#[inline(always)]
+pub fn try_enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Option<Excl> {
+    let index = h as u32;
+    let s = slot(index)?;
+    if (h >> KIND_SHIFT) as i32 != kind
+        || s.aux[0].load(Ordering::Relaxed) != rec.as_owner()
+        || rec.contains(h, true)
+    {
+        return None;
+    }
+    let depth = rec.push(h)?;
+    let ex = Excl {
+        slot: s,
+        index,
+        rec,
+        depth,
+    };
+    owner::light();
+    let w = s.word.load(Ordering::Acquire);
+    if w >> 32 != h >> 32 || w & PENDING != 0 || s.aux[0].load(Ordering::Relaxed) != rec.as_owner()
+    {
+        // Leaving handles a free that raced with this entry.
+        drop(ex);
+        return None;
+    }
+    Some(ex)
+}
+
+/// The object of a store handle that this thread (`rec`) is inside further
+/// up its stack; `None` otherwise.
+#[inline(always)]
+pub fn held_by(h: u64, kind: i32, rec: &'static ThreadRec) -> Option<&'static Object> {
+    let s = slot(h as u32)?;
+    let w = s.word.load(Ordering::Acquire);
+    if w >> 32 != h >> 32 || (h >> KIND_SHIFT) as i32 != kind || w & PENDING != 0 {
+        return None;
+    }
+    if !rec.contains(h, true) {
+        return None;
+    }
+    // SAFETY: this thread is inside the store up its stack, so it is not
+    // destroyed before that use ends.
+    unsafe { (*s.obj.get()).as_ref() }
+}
+
+/// Called when a pending object may have lost its last user: destroys it if
+/// no reader is left and (for a store) no thread is inside it.
+#[cold]
+#[inline(never)]
+fn release_last(s: &'static Slot, index: u32) {
+    let w = s.word.load(Ordering::SeqCst);
+    if w & PENDING == 0 || w & (READERS | CLAIMED) != 0 {
+        return;
+    }
+    if kind_of(w) == WT_KIND_STORE && !store_idle(s, (w >> 32) << 32 | index as u64) {
+        return;
+    }
+    let mut w = w;
+    loop {
+        if w & PENDING == 0 || w & (READERS | CLAIMED) != 0 {
+            return;
+        }
+        match s
+            .word
+            .compare_exchange_weak(w, w | CLAIMED, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => break,
+            Err(cur) => w = cur,
+        }
+    }
+    destroy(s, index);
+}
+
+/// Whether no thread is inside the pending store `h` (see `owner.rs`). If
+/// one is, it destroys the store when it leaves.
+fn store_idle(s: &'static Slot, h: u64) -> bool {
+    loop {
+        let o = s.aux[0].load(Ordering::SeqCst);
+        if o & owner::STEALING != 0 {
+            // A thief finishes in microseconds (it will see `pending`).
+            std::thread::yield_now();
+            continue;
+        }
+        let me = owner::my_rec();
+        if o == me.as_owner() {
+            return !me.contains(h, true);
+        }
+        owner::heavy();
+        // SAFETY: `o` came from the owner word.
+        return unsafe { ThreadRec::from_owner(o) }.is_none_or(|r| !r.contains(h, false));
+    }
+}
+
 /// Frees a handle: it is invalid at once; the object is destroyed when its
 /// last in-flight user is done.
 pub fn free(h: u64) -> Result<()> {
@@ -403,11 +681,11 @@ pub fn free(h: u64) -> Result<()> {
         check_live(h, w)?;
         match s
             .word
-            .compare_exchange_weak(w, w | PENDING, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange_weak(w, w | PENDING, Ordering::SeqCst, Ordering::Acquire)
         {
             Ok(_) => {
                 if w & READERS == 0 {
-                    destroy(s, index);
+                    release_last(s, index);
                 }
                 return Ok(());
             }
@@ -420,6 +698,9 @@ fn destroy(s: &'static Slot, index: u32) {
     // SAFETY: we are the unique destroyer: pending is set and no reader is left,
     // and no new reader can enter while pending is set.
     let obj = unsafe { (*s.obj.get()).take() };
+    for a in &s.aux {
+        a.store(0, Ordering::Relaxed);
+    }
     let mut gen = (gen_of(s.word.load(Ordering::Relaxed)) + 1) & GEN_MASK;
     if gen == 0 {
         gen = 1;

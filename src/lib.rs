@@ -17,6 +17,7 @@ pub mod instance;
 pub mod linker;
 pub mod memory;
 pub mod module;
+pub mod owner;
 pub mod store;
 pub mod table;
 pub mod types;

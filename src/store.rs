@@ -1,9 +1,9 @@
 //! Stores (`WT_KIND_STORE`), the caller handle of host callbacks
 //! (`WT_KIND_CALLER`), per-store limits, fuel, timeouts and interruption.
 //!
-//! Exclusive use: a store is used by one thread at a time. `owner` holds the
-//! token of the thread inside a call (0 when idle); a second thread gets
-//! `WT_ERR_BUSY` instead of a data race. While a host callback runs, the
+//! Exclusive use: a store is used by one thread at a time (`handle::enter`,
+//! biased ownership in `owner.rs`); a second thread gets `WT_ERR_BUSY`
+//! instead of a data race. While a host callback runs, the
 //! owning thread re-enters the store through the `wasmtime::Caller` that the
 //! callback received (published in `current_caller`), never through the
 //! `Store` itself, so there is never more than one live `&mut` to the store.
@@ -25,11 +25,13 @@ use crate::error::{
     WT_ERR_WRONG_KIND,
 };
 use crate::ffi::{guard, out};
-use crate::handle::{self, Object};
+use crate::handle::{self, Entry, Object};
 
 /// The data every `wasmtime::Store` of libwt carries.
 pub struct Host {
     pub uid: u64,
+    /// This store's own handle (funcs record it to validate `wt_call` cheaply).
+    pub store_handle: u64,
     /// This store's caller handle, passed to every host callback.
     pub caller_handle: u64,
     /// Points at `StoreObj::current_caller` (the StoreObj is boxed, so stable).
@@ -103,7 +105,6 @@ impl Drop for Host {
 pub struct StoreObj {
     pub uid: u64,
     pub engine: EngineObj,
-    owner: AtomicU64,
     current_caller: Cell<*mut c_void>,
     interrupt: Arc<AtomicBool>,
     /// `check_native_stack`'s verdict cached for one thread: (thread token,
@@ -112,8 +113,9 @@ pub struct StoreObj {
     store: UnsafeCell<Store<Host>>,
 }
 
-// SAFETY: `store` and `current_caller` are only accessed by the thread that
-// won the `owner` CAS (see `with_store`); everything else is immutable or atomic.
+// SAFETY: `store`, `current_caller` and `stack_ok` are only accessed by the
+// thread that holds the store's slot busy (see `with_store`); everything else
+// is immutable or atomic.
 unsafe impl Send for StoreObj {}
 unsafe impl Sync for StoreObj {}
 
@@ -195,37 +197,6 @@ impl Cx<'_> {
     }
     pub fn is_caller(&self) -> bool {
         matches!(self, Cx::Caller(_))
-    }
-}
-
-/// A non-zero token for the calling thread, unique among live threads.
-/// On Unix `pthread_self()` (a register read, no `__tls_get_addr` call in a
-/// cdylib); a store's owner token is cleared before its thread can exit.
-#[cfg(unix)]
-fn thread_token() -> u64 {
-    extern "C" {
-        fn pthread_self() -> std::ffi::c_ulong;
-    }
-    // SAFETY: always safe to call; never returns 0 for a live thread.
-    unsafe { pthread_self() as u64 }
-}
-
-#[cfg(not(unix))]
-fn thread_token() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local!(static TOKEN: Cell<u64> = const { Cell::new(0) });
-    TOKEN.with(|t| {
-        if t.get() == 0 {
-            t.set(NEXT.fetch_add(1, Ordering::Relaxed));
-        }
-        t.get()
-    })
-}
-
-struct ReleaseOwner<'a>(&'a AtomicU64);
-impl Drop for ReleaseOwner<'_> {
-    fn drop(&mut self) {
-        self.0.store(0, Ordering::Release);
     }
 }
 
@@ -315,14 +286,66 @@ pub fn check_native_stack(so: &StoreObj, cx: &Cx) -> Result<()> {
     if cx.is_caller() {
         return Ok(());
     }
-    let marker = 0u8;
-    let sp = std::ptr::addr_of!(marker) as usize;
-    let me = thread_token();
-    // Fast path: this store already checked this thread's stack.
-    let (thread, floor, top) = so.stack_ok.get();
-    if thread == me && sp >= floor && sp <= top {
+    let me = crate::owner::my_rec().id.get();
+    if so.stack_checked(me) {
         return Ok(());
     }
+    check_native_stack_slow(so, me, cx.as_context().engine())
+}
+
+impl StoreObj {
+    /// Whether this store already checked this thread's stack at a depth at
+    /// least as shallow as the current one (the common case: no TLS, no syscall).
+    #[inline]
+    pub fn stack_checked(&self, me: u64) -> bool {
+        let marker = 0u8;
+        let sp = std::ptr::addr_of!(marker) as usize;
+        let (thread, floor, top) = self.stack_ok.get();
+        thread == me && sp >= floor && sp <= top
+    }
+
+    /// The `wasmtime::Store`. Only for the thread that holds the store busy,
+    /// with no `Caller` of it live.
+    ///
+    /// # Safety
+    /// The caller holds the store's slot busy (`handle::Excl`) and no other
+    /// reference into the store exists.
+    #[allow(clippy::mut_from_ref)]
+    #[inline]
+    pub unsafe fn store_mut(&self) -> &mut Store<Host> {
+        unsafe { &mut *self.store.get() }
+    }
+
+    /// The `Caller` of the host callback running on this thread, if any.
+    ///
+    /// # Safety
+    /// The calling thread holds the store busy further up its stack.
+    #[allow(clippy::mut_from_ref)]
+    #[inline]
+    pub unsafe fn current_caller(&self) -> Option<&mut Caller<'static, Host>> {
+        let p = self.current_caller.get();
+        // SAFETY: a non-null pointer is the Caller of the host callback
+        // running on this thread right now (published by the trampoline).
+        (!p.is_null()).then(|| unsafe { &mut *(p as *mut Caller<'static, Host>) })
+    }
+
+    /// Starts a top-level use of the store: arms the timeout, if any.
+    #[inline]
+    pub fn arm_timeout(host: &mut Host) {
+        if let Some(t) = host.timeout {
+            host.deadline = Some(Instant::now() + t);
+            host.timed_out = false;
+        }
+    }
+}
+
+/// The full native stack check (see `check_native_stack`), run once per
+/// store and thread (and again if the thread calls from higher up its stack).
+#[cold]
+#[inline(never)]
+pub fn check_native_stack_slow(so: &StoreObj, me: u64, engine: &Engine) -> Result<()> {
+    let marker = 0u8;
+    let sp = std::ptr::addr_of!(marker) as usize;
     let Some((low, high)) = stack_bounds() else {
         return Ok(());
     };
@@ -332,7 +355,7 @@ pub fn check_native_stack(so: &StoreObj, cx: &Cx) -> Result<()> {
         return Ok(());
     }
     let left = sp - low;
-    let budget = cx.as_context().engine().get_max_wasm_stack();
+    let budget = engine.get_max_wasm_stack();
     let need = budget.saturating_add(HOST_STACK_RESERVE);
     so.stack_ok.set((me, low.saturating_add(need), high));
     if left >= need {
@@ -356,76 +379,72 @@ pub fn check_native_stack(so: &StoreObj, cx: &Cx) -> Result<()> {
 
 /// Resolves a store or caller handle and runs `f` with exclusive use of the store.
 pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) -> Result<R> {
-    let g = handle::get_any(h)?;
-    let (g, via_caller) = match g.obj() {
-        Object::Store(_) => (g, false),
-        Object::Caller(c) => {
-            let store = c.store;
-            drop(g);
-            let sg = handle::get_any(store).map_err(|_| {
-                Error::new(
-                    WT_ERR_BAD_HANDLE,
-                    format!("caller handle {h:#x} outlived its store"),
-                )
-            })?;
-            (sg, true)
-        }
-        _ => {
-            return Err(Error::new(
-                WT_ERR_WRONG_KIND,
-                format!(
-                    "handle {h:#x} is {}, expected a store or caller",
-                    handle::with_article(handle::kind_name(g.kind()))
-                ),
-            ))
-        }
-    };
-    let Object::Store(so) = g.obj() else {
-        return Err(Error::internal("caller handle does not name a store"));
-    };
-    let me = thread_token();
-    match so
-        .owner
-        .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
-    {
-        Ok(_) => {
-            let _release = ReleaseOwner(&so.owner);
-            if via_caller {
-                return Err(outside_callback(h));
-            }
-            // SAFETY: we own the store (won the CAS) and no Caller is live.
-            let store = unsafe { &mut *so.store.get() };
-            let host = store.data_mut();
-            if let Some(t) = host.timeout {
-                host.deadline = Some(Instant::now() + t);
-                host.timed_out = false;
-            }
+    let me = crate::owner::my_rec();
+    if (h >> 56) as i32 == handle::WT_KIND_CALLER {
+        return with_caller(h, me, f);
+    }
+    match handle::enter(h, handle::WT_KIND_STORE, me) {
+        Ok(Entry::Excl(ex)) => {
+            let Object::Store(so) = ex.obj() else {
+                return Err(Error::internal("store handle without a store"));
+            };
+            // SAFETY: we hold the store busy and no Caller of it is live
+            // (a live Caller means this thread is inside a callback, and
+            // then `enter` answers `Mine`).
+            let store = unsafe { so.store_mut() };
+            StoreObj::arm_timeout(store.data_mut());
             let mut cx = Cx::Store(store);
             f(so, &mut cx)
         }
-        Err(cur) if cur == me => {
-            let p = so.current_caller.get();
-            if p.is_null() {
-                if via_caller {
-                    return Err(outside_callback(h));
-                }
-                return Err(Error::new(
+        Ok(Entry::Mine(obj)) => {
+            let Object::Store(so) = obj else {
+                return Err(Error::internal("store handle without a store"));
+            };
+            // SAFETY: this thread holds the store up the stack.
+            match unsafe { so.current_caller() } {
+                Some(caller) => f(so, &mut Cx::Caller(caller)),
+                None => Err(Error::new(
                     WT_ERR_BUSY,
                     "store is already in use by a call on this thread",
-                ));
+                )),
             }
-            // SAFETY: `p` is the Caller of the host callback running on this
-            // thread right now (published by the trampoline, cleared after).
-            let caller = unsafe { &mut *(p as *mut Caller<'static, Host>) };
-            f(so, &mut Cx::Caller(caller))
         }
-        // A caller handle is valid only inside its callback, on the thread
-        // running it: from another thread it is a bad handle, not a busy store.
-        Err(_) if via_caller => Err(outside_callback(h)),
-        Err(_) => Err(Error::new(
+        Ok(Entry::Busy) => Err(Error::new(
             WT_ERR_BUSY,
             "store is in use by another thread (a store is used by one thread at a time)",
         )),
+        Err(e) if e.status == WT_ERR_WRONG_KIND => Err(Error::new(
+            WT_ERR_WRONG_KIND,
+            format!(
+                "handle {h:#x} is {}, expected a store or caller",
+                handle::with_article(handle::kind_name((h >> 56) as i32))
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// `with_store` for a caller handle: valid only inside its host callback, on
+/// the thread running it.
+fn with_caller<R>(
+    h: u64,
+    me: &'static crate::owner::ThreadRec,
+    f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>,
+) -> Result<R> {
+    let store = handle::get::<CallerObj>(h)?.store;
+    match handle::held_by(store, handle::WT_KIND_STORE, me) {
+        // SAFETY: this thread is inside the store up its stack.
+        Some(Object::Store(so)) => match unsafe { so.current_caller() } {
+            Some(caller) => f(so, &mut Cx::Caller(caller)),
+            None => Err(outside_callback(h)),
+        },
+        Some(_) => Err(Error::internal("caller handle does not name a store")),
+        None if handle::get_any(store).is_err() => Err(Error::new(
+            WT_ERR_BAD_HANDLE,
+            format!("caller handle {h:#x} outlived its store"),
+        )),
+        // Not inside a callback of this store on this thread.
+        None => Err(outside_callback(h)),
     }
 }
 
@@ -461,6 +480,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
     let uid = UID.fetch_add(1, Ordering::Relaxed);
     let host = Host {
         uid,
+        store_handle: 0,
         caller_handle: 0,
         caller_cell: CallerCell(std::ptr::null()),
         children: Vec::new(),
@@ -499,7 +519,6 @@ fn new_store(e: EngineObj) -> Result<u64> {
     let so = Box::new(StoreObj {
         uid,
         engine: e,
-        owner: AtomicU64::new(0),
         current_caller: Cell::new(std::ptr::null_mut()),
         interrupt,
         stack_ok: Cell::new((0, 0, 0)),
@@ -509,8 +528,9 @@ fn new_store(e: EngineObj) -> Result<u64> {
     let cell = CallerCell(&so.current_caller as *const _);
     // SAFETY: nobody else can see `so` yet.
     unsafe { (*so.store.get()).data_mut().caller_cell = cell };
-    let store_h = handle::insert(so)?;
-    let caller_h = match handle::insert(CallerObj { store: store_h }) {
+    // The creating thread owns the store's bias from the start.
+    let store_h = handle::insert_aux(so, [crate::owner::my_rec().as_owner(), 0, 0])?;
+    let caller_h = match handle::insert_aux(CallerObj { store: store_h }, [store_h, 0, 0]) {
         Ok(h) => h,
         Err(e) => {
             let _ = handle::free(store_h);
@@ -519,6 +539,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
     };
     with_store(store_h, |_, cx| {
         cx.data_mut().caller_handle = caller_h;
+        cx.data_mut().store_handle = store_h;
         Ok(())
     })?;
     Ok(store_h)

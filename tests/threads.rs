@@ -615,3 +615,163 @@ fn finalizer_reentering_the_linker_does_not_deadlock() {
         eprintln!("re-entrant finalizer statuses: {seen:?}");
     });
 }
+
+/// A store's right of use moves between threads (`owner.rs`): handed back
+/// and forth while idle it never reports busy; while one thread is inside a
+/// callback the other gets exactly WT_ERR_BUSY; freed by the other thread
+/// while in use, it is destroyed only when the running call returns.
+#[test]
+fn store_moves_between_threads_and_busy_is_exact() {
+    struct Gate {
+        entered: Barrier,
+        release: Barrier,
+        hold: AtomicBool,
+        finalized: AtomicBool,
+    }
+    unsafe extern "C" fn gate_cb(
+        env: *mut c_void,
+        caller: u64,
+        a: *const u64,
+        _n: usize,
+        r: *mut u64,
+        _m: usize,
+    ) -> i32 {
+        let g = unsafe { &*(env as *const Gate) };
+        if g.hold.load(Ordering::SeqCst) {
+            g.entered.wait();
+            g.release.wait();
+        }
+        // Re-entering through the caller handle works unless the store was
+        // freed meanwhile (then the caller handle has outlived its store).
+        let mut kind = 0;
+        let mut f = 0;
+        let st =
+            unsafe { wt_caller_get_export(caller, "double".as_ptr().cast(), 6, &mut f, &mut kind) };
+        let x = unsafe { *a };
+        let mut out = x * 2;
+        if st == WT_OK {
+            ok(unsafe { wt_call(caller, f, &x, 1, &mut out, 1) });
+        } else {
+            assert_eq!(st, WT_ERR_BAD_HANDLE, "{}", msg());
+        }
+        unsafe { *r = out };
+        0
+    }
+    unsafe extern "C" fn gate_fin(env: *mut c_void) {
+        unsafe { &*(env as *const Gate) }
+            .finalized
+            .store(true, Ordering::SeqCst);
+    }
+    watchdog(
+        "store_moves_between_threads",
+        Duration::from_secs(120),
+        || {
+            let gate: &'static Gate = Box::leak(Box::new(Gate {
+                entered: Barrier::new(2),
+                release: Barrier::new(2),
+                hold: AtomicBool::new(false),
+                finalized: AtomicBool::new(false),
+            }));
+            let e = engine();
+            let m = module(e, WAT);
+            let l = linker(e);
+            let ft = functype(&[WT_I32], &[WT_I32]);
+            let mut cb = 0;
+            ok(unsafe {
+                wt_callback_new(
+                    ft,
+                    Some(gate_cb),
+                    gate as *const Gate as *mut c_void,
+                    Some(gate_fin),
+                    &mut cb,
+                )
+            });
+            ok(unsafe {
+                wt_linker_define_func(l, "host".as_ptr().cast(), 4, "check".as_ptr().cast(), 5, cb)
+            });
+            ok(wt_free(cb));
+            ok(wt_free(ft));
+            let s = store(e);
+            let i = instantiate(l, s, m);
+            let via = func(s, i, "via_host");
+            let dbl = func(s, i, "double");
+
+            // 1. Handed back and forth while idle: every call succeeds.
+            let (to_b, b_rx) = std::sync::mpsc::channel::<u64>();
+            let (to_a, a_rx) = std::sync::mpsc::channel::<()>();
+            let b = std::thread::spawn(move || {
+                while let Ok(n) = b_rx.recv() {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut out = 0;
+                    ok(unsafe { wt_call(s, via, &n, 1, &mut out, 1) });
+                    assert_eq!(out, n * 2);
+                    to_a.send(()).unwrap();
+                }
+            });
+            for n in 1..=500u64 {
+                let mut out = 0;
+                ok(unsafe { wt_call(s, dbl, &n, 1, &mut out, 1) });
+                assert_eq!(out, n * 2);
+                to_b.send(n).unwrap();
+                a_rx.recv().unwrap();
+            }
+            to_b.send(0).unwrap();
+            b.join().unwrap();
+
+            // 2. Inside a callback on this thread: another thread gets BUSY,
+            //    then succeeds once the call has returned.
+            gate.hold.store(true, Ordering::SeqCst);
+            let other = std::thread::spawn(move || {
+                gate.entered.wait();
+                let (x, mut out) = (3u64, 0u64);
+                fails(unsafe { wt_call(s, dbl, &x, 1, &mut out, 1) }, WT_ERR_BUSY);
+                fails(wt_store_gc(s), WT_ERR_BUSY);
+                gate.release.wait();
+            });
+            let (x, mut out) = (21u64, 0u64);
+            ok(unsafe { wt_call(s, via, &x, 1, &mut out, 1) });
+            assert_eq!(out, 42);
+            other.join().unwrap();
+            gate.hold.store(false, Ordering::SeqCst);
+            let t = std::thread::spawn(move || {
+                let (x, mut out) = (5u64, 0u64);
+                ok(unsafe { wt_call(s, dbl, &x, 1, &mut out, 1) });
+                assert_eq!(out, 10);
+            });
+            t.join().unwrap();
+
+            // 3. Freed by another thread while this thread is inside it: the
+            //    call finishes, then the store is destroyed (its funcs' env
+            //    finalizer runs once the linker is gone too).
+            ok(wt_free(l));
+            gate.hold.store(true, Ordering::SeqCst);
+            let freer = std::thread::spawn(move || {
+                gate.entered.wait();
+                ok(wt_free(s));
+                // Stale at once for everyone.
+                fails(wt_store_gc(s), WT_ERR_BAD_HANDLE);
+                assert!(
+                    !gate.finalized.load(Ordering::SeqCst),
+                    "destroyed while in use"
+                );
+                gate.release.wait();
+            });
+            let (x, mut out) = (4u64, 0u64);
+            ok(unsafe { wt_call(s, via, &x, 1, &mut out, 1) });
+            assert_eq!(out, 8);
+            freer.join().unwrap();
+            assert!(
+                gate.finalized.load(Ordering::SeqCst),
+                "store not destroyed after its last call"
+            );
+            fails(
+                unsafe { wt_call(s, dbl, &x, 1, &mut out, 1) },
+                WT_ERR_BAD_HANDLE,
+            );
+            ok(wt_free(m));
+            ok(wt_free(e));
+        },
+    );
+}

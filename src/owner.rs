@@ -1,0 +1,293 @@
+//! Which thread may use a store: biased ownership with asymmetric fences.
+//!
+//! A store is used by one thread at a time (`WT_ERR_BUSY` for the others).
+//! Taking and releasing that right with an atomic read-modify-write on every
+//! `wt_call` costs two serialising instructions, about a third of libwt's
+//! overhead over Wasmtime's own unchecked call. Most programs use a store from
+//! one thread for a long time, so the right is *biased*: the store's handle
+//! slot names an owner thread (`aux[0]`, a pointer to that thread's
+//! [`ThreadRec`]), and the owner enters and leaves with plain stores into its
+//! own record:
+//!
+//! * enter: push the store's handle on the owner's `inside` stack, a light
+//!   fence, then re-check that it is still the owner and the handle still live;
+//! * leave: pop it, a light fence, and destroy the store if it was freed meanwhile.
+//!
+//! Another thread takes the bias over (`steal`): it marks the slot
+//! `STEALING`, runs a heavy fence, and reads the old owner's `inside` stack;
+//! if the store is there, the old owner is inside a call and the thief gets
+//! `WT_ERR_BUSY`, else the slot names the thief from then on. Frees decide the
+//! same way whether the store is idle. The heavy fence is Linux's
+//! `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, which runs a full memory
+//! barrier on every CPU running a thread of this process: after it, either the
+//! owner's push is visible to the thief, or the owner's re-check (after its
+//! push) sees the thief's mark and backs off. The light fence is then only a
+//! compiler fence. Without membarrier (other systems, valgrind), both fences
+//! are `fence(SeqCst)`: still correct, just not faster. This is the classic
+//! asymmetric Dekker pattern (as in RCU, hazard pointers, biased locks).
+//!
+//! Each thread only ever writes its own record, so a thread that lost the
+//! bias while about to enter cannot disturb the new owner. Records are never
+//! freed: a thread's record is recycled for a new thread when it exits
+//! (a store biased to a dead thread is idle, so handing its bias to the next
+//! thread using that record is safe).
+
+use std::cell::Cell;
+use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+
+/// Top-level uses of distinct stores that one thread can nest (host -> guest
+/// -> host callback -> another store -> ...). Re-entering the same store
+/// through a caller handle does not count.
+pub(crate) const DEPTH: usize = 1024;
+
+/// `aux[0]` bit: a thread is taking the bias over (owner pointers are aligned).
+pub(crate) const STEALING: u64 = 1;
+
+/// A thread's record: the stores it is inside right now.
+#[repr(align(64))]
+pub struct ThreadRec {
+    /// Store handles this thread is inside (a stack; 0 = unused entry).
+    /// Written only by the owning thread; read by others after a heavy fence.
+    inside: [AtomicU64; DEPTH],
+    /// Used entries of `inside`; only the owning thread touches it.
+    depth: Cell<usize>,
+    /// Unique per thread that ever used this record (never 0), so caches
+    /// keyed by it (a store's native-stack check) never match a later thread.
+    pub id: Cell<u64>,
+}
+
+// SAFETY: `depth` and `id` are only accessed by the thread the record is
+// assigned to (assignment and recycling go through the REGISTRY mutex, which
+// orders them); `inside` is atomic.
+unsafe impl Sync for ThreadRec {}
+
+impl ThreadRec {
+    /// Whether this thread's stack holds `h`. Exact for the owning thread;
+    /// for another thread only meaningful after [`heavy`].
+    #[inline(always)]
+    pub fn contains(&self, h: u64, own: bool) -> bool {
+        let n = if own { self.depth.get() } else { DEPTH };
+        self.inside[..n]
+            .iter()
+            .any(|e| e.load(Ordering::Acquire) == h)
+    }
+
+    /// Pushes `h` (the owning thread only); `None` when the stack is full.
+    #[inline(always)]
+    pub fn push(&self, h: u64) -> Option<usize> {
+        let d = self.depth.get();
+        let e = self.inside.get(d)?;
+        e.store(h, Ordering::Relaxed);
+        self.depth.set(d + 1);
+        Some(d)
+    }
+
+    /// Whether the stack has no free entry (the owning thread only).
+    pub fn is_full(&self) -> bool {
+        self.depth.get() == DEPTH
+    }
+
+    /// Pops entry `d` (the owning thread only; entries are popped in LIFO order).
+    /// Release: a thread that sees the entry cleared also sees everything this
+    /// thread did inside the store.
+    #[inline(always)]
+    pub fn pop(&self, d: usize) {
+        self.inside[d].store(0, Ordering::Release);
+        self.depth.set(d);
+    }
+
+    pub fn as_owner(&self) -> u64 {
+        self as *const ThreadRec as u64
+    }
+
+    /// The record an owner word names.
+    ///
+    /// # Safety
+    /// `owner` is 0 or a value of [`ThreadRec::as_owner`] (records are never freed).
+    pub unsafe fn from_owner(owner: u64) -> Option<&'static ThreadRec> {
+        // SAFETY: records are leaked, so any pointer once stored stays valid.
+        unsafe { ((owner & !STEALING) as *const ThreadRec).as_ref() }
+    }
+}
+
+struct Registry {
+    free: Vec<&'static ThreadRec>,
+    next_id: u64,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    free: Vec::new(),
+    next_id: 1,
+});
+
+fn new_rec() -> &'static ThreadRec {
+    let mut r = REGISTRY.lock();
+    let id = r.next_id;
+    r.next_id += 1;
+    let rec = r.free.pop().unwrap_or_else(|| {
+        Box::leak(Box::new(ThreadRec {
+            inside: [const { AtomicU64::new(0) }; DEPTH],
+            depth: Cell::new(0),
+            id: Cell::new(0),
+        }))
+    });
+    rec.id.set(id);
+    rec
+}
+
+fn recycle(rec: &'static ThreadRec) {
+    // A thread can only exit outside every store, so its stack is empty
+    // (unless it was killed inside a call; then keep the record out of use).
+    if rec.depth.get() == 0 {
+        REGISTRY.lock().free.push(rec);
+    }
+}
+
+#[cfg(unix)]
+mod tls {
+    use super::*;
+
+    static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+
+    unsafe extern "C" fn on_thread_exit(p: *mut libc::c_void) {
+        // SAFETY: the key's values are records from `new_rec`.
+        if let Some(rec) = unsafe { (p as *const ThreadRec).as_ref() } {
+            recycle(rec);
+        }
+    }
+
+    fn key() -> libc::pthread_key_t {
+        *KEY.get_or_init(|| {
+            init_fences();
+            let mut k: libc::pthread_key_t = 0;
+            // SAFETY: plain libc call with a valid destructor.
+            let rc = unsafe { libc::pthread_key_create(&mut k, Some(on_thread_exit)) };
+            assert_eq!(rc, 0, "pthread_key_create failed");
+            k
+        })
+    }
+
+    /// The calling thread's record (created on first use).
+    #[inline(always)]
+    pub fn my_rec() -> &'static ThreadRec {
+        let p = match KEY.get() {
+            // SAFETY: a key created by `key()`.
+            Some(k) => unsafe { libc::pthread_getspecific(*k) },
+            None => std::ptr::null_mut(),
+        };
+        // SAFETY: the key's values are leaked records.
+        match unsafe { (p as *const ThreadRec).as_ref() } {
+            Some(r) => r,
+            None => first_use(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn first_use() -> &'static ThreadRec {
+        let k = key();
+        let rec = new_rec();
+        // SAFETY: plain libc call; the value stays valid forever.
+        unsafe { libc::pthread_setspecific(k, rec as *const ThreadRec as *const libc::c_void) };
+        rec
+    }
+}
+
+#[cfg(not(unix))]
+mod tls {
+    use super::*;
+
+    struct Holder(&'static ThreadRec);
+    impl Drop for Holder {
+        fn drop(&mut self) {
+            recycle(self.0);
+        }
+    }
+    thread_local!(static REC: Holder = {
+        init_fences();
+        Holder(new_rec())
+    });
+
+    pub fn my_rec() -> &'static ThreadRec {
+        REC.with(|h| h.0)
+    }
+}
+
+pub use tls::my_rec;
+
+// ---- fences -------------------------------------------------------------------
+
+/// Whether `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` works here.
+static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
+static FENCES: OnceLock<()> = OnceLock::new();
+
+/// Decides once, before any record exists, which fences to use.
+fn init_fences() {
+    FENCES.get_or_init(|| {
+        ASYMMETRIC.store(register_membarrier(), Ordering::SeqCst);
+    });
+}
+
+#[cfg(target_os = "linux")]
+fn register_membarrier() -> bool {
+    const QUERY: libc::c_long = 0;
+    const PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+    const REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+    if std::env::var_os("WT_NO_MEMBARRIER").is_some() {
+        return false;
+    }
+    // SAFETY: membarrier takes (cmd, flags, cpu_id) and touches no memory of ours.
+    unsafe {
+        let cmds = libc::syscall(libc::SYS_membarrier, QUERY, 0, 0);
+        if cmds < 0 || cmds & PRIVATE_EXPEDITED == 0 {
+            return false;
+        }
+        if libc::syscall(libc::SYS_membarrier, REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0 {
+            return false;
+        }
+        // One real call, so a failure shows up now and not in `heavy`.
+        libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED, 0, 0) == 0
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn register_membarrier() -> bool {
+    false
+}
+
+/// The owner side of the asymmetric fence: orders the owner's earlier stores
+/// before its later loads, given that other threads use [`heavy`].
+#[inline(always)]
+pub fn light() {
+    if ASYMMETRIC.load(Ordering::Relaxed) {
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// The other side: after it, every store another thread made before its
+/// last [`light`] is visible, or that thread's loads after its fence see ours.
+#[cold]
+pub fn heavy() {
+    #[cfg(target_os = "linux")]
+    if ASYMMETRIC.load(Ordering::Relaxed) {
+        const PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+        // SAFETY: as in `register_membarrier`.
+        let rc = unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED, 0, 0) };
+        // Registration succeeded, so this cannot fail; if it ever did, the
+        // fallback below would not be enough for owners that only use
+        // compiler fences, so refuse to continue unsafely.
+        assert_eq!(rc, 0, "membarrier failed after registration");
+        return;
+    }
+    fence(Ordering::SeqCst);
+}
+
+/// Whether the asymmetric fences are in use (reported by tests).
+pub fn asymmetric() -> bool {
+    ASYMMETRIC.load(Ordering::Relaxed)
+}
