@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import itertools
 import os
 import struct
+import sys
 import threading
 import weakref
-from ctypes import byref, c_int32, c_size_t, c_ubyte, c_uint64, c_void_p, create_string_buffer, string_at
+from ctypes import (
+    byref,
+    c_double,
+    c_float,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_ubyte,
+    c_uint64,
+    c_void_p,
+    create_string_buffer,
+    string_at,
+)
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from ._ffi import CALLBACK_T, FINALIZER_T, lib
+from ._ffi import CALLBACK_T, FINALIZER_T, lib, wt_call_direct
 from .errors import ERR_OUT_OF_BOUNDS, check, last_error, stash_host_exception
 
 # ---------------------------------------------------------------------------
@@ -456,12 +470,261 @@ def _new_functype(params: Sequence[Any], results: Sequence[Any]) -> int:
 
 
 # ---------------------------------------------------------------------------
+# Per-thread call state
+#
+# Host functions need the Python Store of the call that reached them (for
+# Caller.store), and funcref results must stay alive until the outermost call
+# returns. Every call into wasm (Func.__call__, Linker.instantiate) saves the
+# thread's current store, sets its own and restores the previous one after.
+# ---------------------------------------------------------------------------
+
+
+class _ThreadState:
+    __slots__ = ("store", "keep")
+
+    def __init__(self) -> None:
+        self.store: Any = None  # the store/caller of the innermost call into wasm, None outside
+        self.keep: list | None = None  # funcref results returned by host functions
+
+
+_tls = threading.local()
+
+
+def _thread_state() -> _ThreadState:
+    try:
+        return _tls.st
+    except AttributeError:
+        ts = _tls.st = _ThreadState()
+        return ts
+
+
+def _enter(store: Any) -> tuple[_ThreadState, Any]:
+    """Marks the start of a call into wasm on this thread; pass the result to _leave."""
+    ts = _thread_state()
+    prev = ts.store
+    ts.store = store
+    return ts, prev
+
+
+def _leave(ts: _ThreadState, prev: Any) -> None:
+    ts.store = prev
+    if prev is None:
+        # The outermost call returned: libwt has converted every result the
+        # host functions gave it, so their funcref wrappers may now die.
+        ts.keep = None
+
+
+def _keep(r: Any) -> None:
+    ts = _thread_state()
+    if ts.keep is None:
+        ts.keep = []
+    ts.keep.append(r)
+
+
+def _new_caller(h: int) -> Caller:
+    """The Caller for a host function running on this thread."""
+    ts = getattr(_tls, "st", None)
+    store = ts.store if ts is not None else None
+    if isinstance(store, Caller):
+        store = store.store
+    return Caller(h, store if isinstance(store, Store) else None)
+
+
+def _store_hc(store: Any) -> c_uint64:
+    """A store argument's handle as a c_uint64 (Store and Caller keep one in `_hc`)."""
+    return c_uint64(_h(store))
+
+
+# ---------------------------------------------------------------------------
+# Compiled call paths
+#
+# Func.__call__ and the host-function trampoline convert values with code
+# generated once per signature (cached), so that a call does no per-value
+# dispatch on the type: an (i32, i32) -> i32 call is a few type/range checks,
+# two stores into a reused argument array, wt_call with ready-made ctypes
+# arguments (no argtypes conversion) and one load from the result array.
+# Values that the inline checks do not cover (bool, int subclasses, ints for
+# floats, out-of-range values, refs) go through _to_slot / _from_slot, so
+# results and error messages are exactly those of the generic conversion.
+# ---------------------------------------------------------------------------
+
+_LITTLE = sys.byteorder == "little"
+_FLT_MAX = 3.4028234663852886e38
+_F32X = struct.Struct("<f4x")  # an f32 in the low half of a slot
+_pack_u64 = _U64S.pack
+_unpack_f32x = _F32X.unpack
+_unpack_f64 = _F64.unpack
+
+
+def _lo(k: int) -> int:
+    """Index of slot k's low 32 bits in a 32-bit view of a slot array."""
+    return 2 * k if _LITTLE else 2 * k + 1
+
+
+# Inline Python -> slot code for ints: (the value {v} is a plain int in range,
+# its slot). Anything else goes to _to_slot (bool, int subclasses, errors).
+_INT_CHECK = {
+    0: ("{v}.__class__ is int and -0x80000000 <= {v} <= 0xFFFFFFFF", "{v} & 0xFFFFFFFF"),
+    1: ("{v}.__class__ is int and -0x8000000000000000 <= {v} <= 0xFFFFFFFFFFFFFFFF", "{v} & 0xFFFFFFFFFFFFFFFF"),
+}
+
+_call_factories: dict[tuple, Callable[..., Any]] = {}
+_invoke_factories: dict[tuple, Callable[..., Any]] = {}
+
+
+def _compile(src: str, name: str, namespace: dict) -> Callable[..., Any]:
+    ns = dict(namespace)
+    exec(compile(src, f"<wt generated {name}>", "exec"), ns)  # noqa: S102 - our own generated code
+    return ns[name]
+
+
+def _call_factory(params: tuple[int, ...], results: tuple[int, ...]) -> Callable[..., Any]:
+    """factory(func_handle_int) -> call(store, args) for one signature."""
+    key = (params, results)
+    f = _call_factories.get(key)
+    if f is None:
+        f = _call_factories.setdefault(key, _make_call_factory(params, results))
+    return f
+
+
+def _make_call_factory(params: tuple[int, ...], results: tuple[int, ...]) -> Callable[..., Any]:
+    np_, nr = len(params), len(results)
+    views = []  # (name, constructor source) of the per-call buffers
+    if np_:
+        views.append(("A", f"_U64x{np_}()"))
+        if 2 in params:
+            views.append(("Af", f"(c_float * {2 * np_}).from_buffer(A)"))
+        if 3 in params:
+            views.append(("Ad", f"(c_double * {np_}).from_buffer(A)"))
+    if nr:
+        views.append(("R", f"_U64x{nr}()"))
+        for t, name, ctype, size in ((0, "R32", "c_int32", 2 * nr), (1, "R64", "c_int64", nr),
+                                     (2, "Rf", "c_float", 2 * nr), (3, "Rd", "c_double", nr)):
+            if t in results:
+                views.append((name, f"({ctype} * {size}).from_buffer(R)"))
+    names = ", ".join(n for n, _ in views)
+    a = [f"a{k}" for k in range(np_)]
+    L = ["def factory(h):",
+         "    fh = c_uint64(h)",
+         "    pool = []"]
+    if views:
+        L.append("    def newbufs():")
+        L += [f"        {n} = {src}" for n, src in views]
+        L.append(f"        return ({names},)")
+    L += ["    def call(store, args):",
+          f"        if len(args) != {np_}:",
+          f"            return _call_generic(h, {params!r}, {results!r}, store, args)"]
+    if np_:
+        L.append(f"        {', '.join(a)}, = args")
+    # 1. check and convert every argument (before taking a buffer)
+    writes = []
+    for k, t in enumerate(params):
+        v = a[k]
+        if t in _INT_CHECK:
+            cond, enc = _INT_CHECK[t]
+            L.append(f"        if not ({cond.format(v=v)}):")
+            L.append(f"            {v} = _to_slot({t}, {v})")
+            writes.append(f"A[{k}] = {enc.format(v=v)}")
+        elif t == 2:
+            L.append(f"        f{k} = {v}.__class__ is float and -_FLT_MAX <= {v} <= _FLT_MAX")
+            L.append(f"        if not f{k}:")
+            L.append(f"            {v} = _to_slot(2, {v})")
+            writes.append(f"if f{k}:\n            Af[{_lo(k)}] = {v}\n        else:\n            A[{k}] = {v}")
+        elif t == 3:
+            L.append(f"        f{k} = {v}.__class__ is float")
+            L.append(f"        if not f{k}:")
+            L.append(f"            {v} = _to_slot(3, {v})")
+            writes.append(f"if f{k}:\n            Ad[{k}] = {v}\n        else:\n            A[{k}] = {v}")
+        else:
+            L.append(f"        {v} = _to_slot({t}, {v})")
+            writes.append(f"A[{k}] = {v}")
+    L += ["        try:",
+          "            sh = store._hc",
+          "        except AttributeError:",
+          "            sh = _store_hc(store)"]
+    # 2. take a buffer set (one per concurrent or nested call of this Func)
+    if views:
+        L += ["        try:",
+              "            bufs = pool.pop()",
+              "        except IndexError:",
+              "            bufs = newbufs()",
+              f"        {names}, = bufs"]
+    L += [f"        {w}" for w in writes]
+    # 3. the call, with this thread's current store set for host functions
+    L += ["        try:",
+          "            ts = _tls.st",
+          "        except AttributeError:",
+          "            ts = _thread_state()",
+          "        prev = ts.store",
+          "        ts.store = store",
+          "        try:",
+          f"            st = _wt_call(sh, fh, {'A' if np_ else 'None'}, _N{np_}, {'R' if nr else 'None'}, _N{nr})",
+          "        finally:",
+          "            ts.store = prev",
+          "            if prev is None:",
+          "                ts.keep = None",
+          "        if st:"]
+    if views:
+        L.append("            pool.append(bufs)")
+    L.append("            raise last_error(st)")
+    # 4. results, read before the buffer goes back to the pool
+    outs = []
+    for k, t in enumerate(results):
+        if t == 0:
+            outs.append(f"R32[{_lo(k)}]")
+        elif t == 1:
+            outs.append(f"R64[{k}]")
+        elif t == 2:
+            outs.append(f"Rf[{_lo(k)}]")
+        elif t == 3:
+            outs.append(f"Rd[{k}]")
+        else:
+            outs.append(f"_from_slot({t}, R[{k}], store)")
+    if nr:
+        L.append(f"        r = {outs[0] if nr == 1 else '(' + ', '.join(outs) + ',)'}")
+    if views:
+        L.append("        pool.append(bufs)")
+    L.append(f"        return {'r' if nr else 'None'}")
+    L.append("    return call")
+    ns = {
+        "c_uint64": c_uint64, "c_int32": c_int32, "c_int64": c_int64, "c_float": c_float,
+        "c_double": c_double, "_to_slot": _to_slot, "_from_slot": _from_slot,
+        "_call_generic": _call_generic, "_store_hc": _store_hc, "_tls": _tls,
+        "_thread_state": _thread_state, "_wt_call": wt_call_direct, "last_error": last_error,
+        "_FLT_MAX": _FLT_MAX, f"_N{np_}": c_size_t(np_), f"_N{nr}": c_size_t(nr),
+        f"_U64x{np_}": c_uint64 * np_, f"_U64x{nr}": c_uint64 * nr,
+    }
+    return _compile("\n".join(L), "factory", ns)
+
+
+def _call_generic(h: int, params: tuple[int, ...], results: tuple[int, ...], store: Any, args: tuple) -> Any:
+    """A call with the wrong number of arguments: libwt reports the mismatch."""
+    n, nr = len(args), len(results)
+    argv = (c_uint64 * n)(*map(_any_slot, args)) if n else None
+    resv = (c_uint64 * nr)() if nr else None
+    ts, prev = _enter(store)
+    try:
+        st = lib.wt_call(_h(store), h, argv, n, resv, nr)
+        if st:
+            raise last_error(st)
+    finally:
+        _leave(ts, prev)
+    if nr == 0:
+        return None
+    if nr == 1:
+        return _from_slot(results[0], resv[0], store)
+    return tuple(_from_slot(t, resv[i], store) for i, t in enumerate(results))
+
+
+# ---------------------------------------------------------------------------
 # Host functions: one C callback for all of them
 #
 # Every host function is registered with the same two module-level ctypes
 # callbacks (_TRAMPOLINE, _FINALIZER), with `env` = an integer id into
 # _registry. wt_callback_new's finalizer removes the entry once libwt no
 # longer uses the function (its linker and every store using it are gone).
+# The trampoline hands the call to the entry's `invoke`, compiled for the
+# function's signature (see above).
 # ---------------------------------------------------------------------------
 
 
@@ -472,32 +735,11 @@ class _HostEntry:
     results: tuple[int, ...]
     access_caller: bool
     ref_results: bool = False
+    invoke: Callable[..., int] | None = None
 
 
 _registry: dict[int, _HostEntry] = {}
 _ids = itertools.count(1)
-_tls = threading.local()
-
-
-def _enter(store: Any) -> None:
-    """Marks the start of a call into wasm on this thread (see _dispatch)."""
-    stack = getattr(_tls, "stack", None)
-    if stack is None:
-        stack = _tls.stack = []
-    stack.append(_real_store(store))
-
-
-def _leave() -> None:
-    stack = _tls.stack
-    stack.pop()
-    if not stack:
-        # The outermost call returned: libwt has converted every result the
-        # host functions gave it, so their funcref wrappers may now die.
-        _tls.keepalive = None
-
-
-def _real_store(store: Any) -> Any:
-    return store.store if isinstance(store, Caller) else store
 
 
 def host_function_count() -> int:
@@ -505,35 +747,101 @@ def host_function_count() -> int:
     return len(_registry)
 
 
+def _invoke_generic(fn: Callable[..., Any], ptypes: tuple[int, ...], rtypes: tuple[int, ...],
+                    access_caller: bool, ref_results: bool,
+                    caller: int, args: Any, nargs: int, results: Any, nresults: int) -> int:
+    """A host call whose counts differ from the declared signature (libwt
+    never does that; kept so that such a call fails like any other)."""
+    c = _new_caller(caller)
+    pyargs = [_from_slot(ptypes[i], args[i], c) for i in range(nargs)]
+    r = fn(c, *pyargs) if access_caller else fn(*pyargs)
+    if ref_results:
+        _keep(r)
+    if nresults == 0:
+        if r is not None:
+            raise TypeError(f"host function has no results but returned {r!r}")
+    elif nresults == 1:
+        results[0] = _to_slot(rtypes[0], r)
+    else:
+        if not isinstance(r, (tuple, list)) or len(r) != nresults:
+            raise TypeError(f"host function must return a tuple of {nresults} values, got {r!r}")
+        for i in range(nresults):
+            results[i] = _to_slot(rtypes[i], r[i])
+    return 0
+
+
+def _invoke_factory(params: tuple[int, ...], results: tuple[int, ...], access_caller: bool) -> Callable[..., Any]:
+    """factory(fn) -> invoke(caller, args, nargs, results, nresults) for one signature."""
+    key = (params, results, access_caller)
+    f = _invoke_factories.get(key)
+    if f is None:
+        f = _invoke_factories.setdefault(key, _make_invoke_factory(params, results, access_caller))
+    return f
+
+
+def _make_invoke_factory(params: tuple[int, ...], results: tuple[int, ...], access_caller: bool) -> Callable[..., Any]:
+    np_, nr = len(params), len(results)
+    need_caller = access_caller or any(t == 5 for t in params)
+    ref_results = 5 in results
+    L = ["def factory(fn):",
+         f"    slow = partial(_invoke_generic, fn, {params!r}, {results!r}, {access_caller!r}, {ref_results!r})",
+         "    def invoke(caller, args, nargs, results, nresults):",
+         f"        if nargs != {np_} or nresults != {nr}:",
+         "            return slow(caller, args, nargs, results, nresults)"]
+    if need_caller:
+        L.append("        c = _new_caller(caller)")
+    pyargs = ["c"] if access_caller else []
+    for k, t in enumerate(params):
+        if t == 0:  # the slot's low 32 bits, signed
+            L.append(f"        a{k} = ((args[{k}] + 0x80000000) & 0xFFFFFFFF) - 0x80000000")
+        elif t == 1:
+            L.append(f"        a{k} = ((args[{k}] + 0x8000000000000000) & 0xFFFFFFFFFFFFFFFF) - 0x8000000000000000")
+        elif t == 2:
+            L.append(f"        a{k} = _unpack_f32x(_pack_u64(args[{k}]))[0]")
+        elif t == 3:
+            L.append(f"        a{k} = _unpack_f64(_pack_u64(args[{k}]))[0]")
+        elif t == 5:
+            L.append(f"        a{k} = _from_slot(5, args[{k}], c)")
+        else:
+            L.append(f"        a{k} = _from_slot({t}, args[{k}], None)")
+        pyargs.append(f"a{k}")
+    L.append(f"        r = fn({', '.join(pyargs)})")
+    if ref_results:
+        # libwt reads funcref result handles after we return: keep their
+        # wrappers (whose collection frees the handle) until the outermost
+        # call on this thread returns.
+        L.append("        _keep(r)")
+
+    def store(k: int, t: int, v: str) -> list[str]:
+        if t in _INT_CHECK:
+            cond, enc = _INT_CHECK[t]
+            return [f"        if {cond.format(v=v)}:",
+                    f"            results[{k}] = {enc.format(v=v)}",
+                    "        else:",
+                    f"            results[{k}] = _to_slot({t}, {v})"]
+        return [f"        results[{k}] = _to_slot({t}, {v})"]
+
+    if nr == 0:
+        L += ["        if r is not None:",
+              "            raise TypeError(f'host function has no results but returned {r!r}')"]
+    elif nr == 1:
+        L += store(0, results[0], "r")
+    else:
+        L += ["        if not isinstance(r, (tuple, list)) or len(r) != nresults:",
+              "            raise TypeError(f'host function must return a tuple of {nresults} values, got {r!r}')",
+              f"        {', '.join(f'r{k}' for k in range(nr))}, = r"]
+        for k, t in enumerate(results):
+            L += store(k, t, f"r{k}")
+    L += ["        return 0", "    return invoke"]
+    ns = {"partial": functools.partial, "_invoke_generic": _invoke_generic, "_new_caller": _new_caller,
+          "_keep": _keep, "_to_slot": _to_slot, "_from_slot": _from_slot, "_pack_u64": _pack_u64,
+          "_unpack_f32x": _unpack_f32x, "_unpack_f64": _unpack_f64}
+    return _compile("\n".join(L), "factory", ns)
+
+
 def _dispatch(env: int | None, caller: int, args: Any, nargs: int, results: Any, nresults: int) -> int:
     try:
-        entry = _registry[env]
-        stack = getattr(_tls, "stack", None)
-        store = stack[-1] if stack else None
-        c = Caller(caller, store if isinstance(store, Store) else None)
-        ptypes = entry.params
-        pyargs = [_from_slot(ptypes[i], args[i], c) for i in range(nargs)]
-        r = entry.fn(c, *pyargs) if entry.access_caller else entry.fn(*pyargs)
-        rtypes = entry.results
-        if entry.ref_results:
-            # libwt reads funcref result handles after we return: keep their
-            # wrappers (whose collection frees the handle) until the outermost
-            # call on this thread returns.
-            keep = getattr(_tls, "keepalive", None)
-            if keep is None:
-                keep = _tls.keepalive = []
-            keep.append(r)
-        if nresults == 0:
-            if r is not None:
-                raise TypeError(f"host function has no results but returned {r!r}")
-        elif nresults == 1:
-            results[0] = _to_slot(rtypes[0], r)
-        else:
-            if not isinstance(r, (tuple, list)) or len(r) != nresults:
-                raise TypeError(f"host function must return a tuple of {nresults} values, got {r!r}")
-            for i in range(nresults):
-                results[i] = _to_slot(rtypes[i], r[i])
-        return 0
+        return _registry[env].invoke(caller, args, nargs, results, nresults)
     except BaseException as exc:  # never let an exception unwind into libwt
         try:
             stash_host_exception(exc)
@@ -568,6 +876,7 @@ def _new_callback(params: Sequence[Any], results: Sequence[Any], fn: Callable[..
             bool(access_caller),
         )
         entry.ref_results = int(ValType.FUNCREF) in entry.results
+        entry.invoke = _invoke_factory(entry.params, entry.results, entry.access_caller)(fn)
         hid = next(_ids)
         _registry[hid] = entry
         out = c_uint64()
@@ -924,6 +1233,7 @@ class Store(_Owned, _StoreLike):
         out = c_uint64()
         check(lib.wt_store_new(_h(engine), byref(out)))
         self._h = out.value
+        self._hc = c_uint64(out.value)  # for Func.__call__'s wt_call
         self._state = _StoreState()
         self._finalizer = weakref.finalize(self, _free_store, out.value, self._state)
         self.engine = engine
@@ -954,6 +1264,17 @@ class Store(_Owned, _StoreLike):
         check(lib.wt_store_set_wasi(self._h, _h(config)))
 
 
+class _LazyHandle:
+    """``obj._hc``: ``c_uint64(obj._h)``, made on first use and then stored in
+    the instance (a non-data descriptor, so the instance attribute wins)."""
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        hc = obj.__dict__["_hc"] = c_uint64(obj._h)
+        return hc
+
+
 class Caller(_StoreLike):
     """The first argument of host functions defined with ``access_caller=True``
     (or annotated ``caller: wt.Caller``). Valid only during the call; usable
@@ -963,6 +1284,8 @@ class Caller(_StoreLike):
         self._h = h
         self.store = store
         self._state = store._state if store is not None else None
+
+    _hc = _LazyHandle()
 
     @property
     def handle(self) -> int:
@@ -1000,7 +1323,9 @@ class Func(_InStore):
     """A function in a store. Call it with ``func(store, *args)``."""
 
     _sig: FuncType | None = None
-    _info: tuple | None = None
+    # call(store, args), compiled for this function's signature on first use
+    # (see "Compiled call paths"); holds no reference to the Func itself.
+    _fast: Callable[[Any, tuple], Any] | None = None
 
     @classmethod
     def new(cls, store: Store, params: Sequence[Any], results: Sequence[Any],
@@ -1035,38 +1360,18 @@ class Func(_InStore):
     def results(self) -> tuple[ValType, ...]:
         return self.type.results
 
-    def _prepare(self) -> tuple:
+    def _specialize(self) -> Callable[[Any, tuple], Any]:
         sig = self.type
-        np, nr = len(sig.params), len(sig.results)
-        info = (sig.params, sig.results, c_uint64 * np if np else None, c_uint64 * nr if nr else None)
-        self._info = info
-        return info
+        fast = _call_factory(tuple(map(int, sig.params)), tuple(map(int, sig.results)))(self._h)
+        self._fast = fast
+        return fast
 
-    def call(self, store: Any, *args: Any) -> Any:
+    def __call__(self, store: Any, *args: Any) -> Any:
         """Calls the function in ``store`` (a Store, or the Caller inside a host
         function). Returns None, a value, or a tuple for several results."""
-        params, rtypes, argt, rest = self._info or self._prepare()
-        n = len(args)
-        if n == len(params):
-            argv = argt(*map(_to_slot, params, args)) if n else None
-        else:  # let libwt report the mismatch with its message
-            argv = (c_uint64 * n)(*map(_any_slot, args)) if n else None
-        resv = rest() if rest is not None else None
-        nr = len(rtypes)
-        _enter(store)
-        try:
-            st = lib.wt_call(_h(store), self._h, argv, n, resv, nr)
-            if st:
-                raise last_error(st)
-        finally:
-            _leave()
-        if nr == 0:
-            return None
-        if nr == 1:
-            return _from_slot(rtypes[0], resv[0], store)
-        return tuple(_from_slot(t, resv[i], store) for i, t in enumerate(rtypes))
+        return (self._fast or self._specialize())(store, args)
 
-    __call__ = call
+    call = __call__
 
 
 class Memory(_InStore):
@@ -1292,11 +1597,11 @@ class Linker(_Owned):
 
     def instantiate(self, store: Any, module: Module) -> Instance:
         out = c_uint64()
-        _enter(store)
+        ts, prev = _enter(store)
         try:
             st = lib.wt_linker_instantiate(self._h, _h(store), _h(module), byref(out))
             if st:
                 raise last_error(st)
         finally:
-            _leave()
+            _leave(ts, prev)
         return Instance._adopt(out.value, store)

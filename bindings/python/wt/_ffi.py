@@ -32,7 +32,7 @@ from ctypes import (
 )
 from pathlib import Path
 
-__all__ = ["lib", "library_path", "CALLBACK_T", "FINALIZER_T"]
+__all__ = ["lib", "library_path", "CALLBACK_T", "FINALIZER_T", "wt_call_direct"]
 
 
 def _candidates() -> list[str]:
@@ -185,3 +185,13 @@ for _name, (_res, _args) in _PROTOTYPES.items():
     _fn.restype = _res
     _fn.argtypes = _args
 del _name, _res, _args, _fn
+
+# wt_call again, as a second function object *without* argtypes, for the hot
+# path of Func.__call__: it is always given ready-made ctypes objects
+# (c_uint64 handles, c_uint64 arrays or None, c_size_t counts), so ctypes
+# passes each one as its own C type and skips the per-argument from_param
+# conversions that argtypes cost (about 1 us per call, several times what
+# wt_call itself takes in a release build). Same symbol and calling
+# convention; like every CDLL function it releases the GIL during the call.
+wt_call_direct = lib._FuncPtr(("wt_call", lib))
+wt_call_direct.restype = c_int32
