@@ -308,9 +308,11 @@ fn invoke(
     nr: usize,
 ) -> wasmtime::Result<()> {
     let me = caller as *mut Caller<'_, Host> as *mut c_void;
-    let data = caller.data();
-    let caller_handle = data.caller_handle;
-    let prev = data.caller_cell.replace(me);
+    let caller_handle = caller
+        .data_mut()
+        .caller_handle()
+        .map_err(|e| wasmtime::Error::msg(e.msg))?;
+    let prev = caller.data().caller_cell.replace(me);
     // SAFETY: calling the embedder's callback with the documented arguments.
     let status = unsafe { (hf.cb)(hf.env, caller_handle, args, np, results, nr) };
     caller.data().caller_cell.set(prev);
@@ -590,16 +592,12 @@ unsafe fn raw_call(
     let nr = ((info >> 8) & 0xff) as usize;
     let mut buf = [const { MaybeUninit::<ValRaw>::uninit() }; FAST_MAX];
     let vals = buf.as_mut_ptr() as *mut ValRaw;
-    let mut i = 0;
-    while i < np {
-        // SAFETY: the caller guarantees `np` readable args; i < np <= FAST_MAX.
-        unsafe { vals.add(i).write(ValRaw::u64(*args.add(i))) };
-        i += 1;
-    }
-    while i < nr {
-        // SAFETY: i < nr <= FAST_MAX.
-        unsafe { vals.add(i).write(ValRaw::u64(0)) };
-        i += 1;
+    // SAFETY: the caller guarantees `np` readable args; np, nr <= FAST_MAX.
+    unsafe {
+        copy_in(vals, args, np);
+        for i in np..nr {
+            vals.add(i).write(ValRaw::u64(0));
+        }
     }
     // SAFETY: `raw` belongs to this store (caller contract).
     let Some(f) = (unsafe { Func::from_raw(&mut cx, raw as usize as *mut c_void) }) else {
@@ -607,27 +605,74 @@ unsafe fn raw_call(
     };
     // SAFETY: every param and result is numeric, the buffer holds
     // max(params, results) initialised values, the func is of this store.
-    if let Err(e) =
-        unsafe { f.call_unchecked(&mut cx, std::ptr::slice_from_raw_parts_mut(vals, i)) }
-    {
+    if let Err(e) = unsafe {
+        f.call_unchecked(
+            &mut cx,
+            std::ptr::slice_from_raw_parts_mut(vals, np.max(nr)),
+        )
+    } {
         return Err(call_failed(&mut cx, e));
     }
-    let narrow = info >> 32;
-    let mut i = 0;
-    while i < nr {
-        // SAFETY: initialised above and overwritten by the call's results;
-        // the caller guarantees `nr` writable results.
-        unsafe {
-            let v = (*vals.add(i)).get_u64();
-            *results.add(i) = if narrow & (1 << i) != 0 {
-                v & 0xffff_ffff
-            } else {
-                v
-            };
-        }
-        i += 1;
-    }
+    // SAFETY: initialised above and overwritten by the call's results; the
+    // caller guarantees `nr` writable results.
+    unsafe { copy_out(vals, results, nr, info >> 32) };
     Ok(())
+}
+
+/// Copies `n` argument slots into raw values (straight-line code for the
+/// common small counts).
+///
+/// # Safety
+/// `args` holds `n` readable slots and `vals` room for `n` values.
+#[inline(always)]
+unsafe fn copy_in(vals: *mut ValRaw, args: *const u64, n: usize) {
+    macro_rules! put {
+        ($($i:literal)*) => {
+            // SAFETY: i < n (caller contract).
+            unsafe { $(vals.add($i).write(ValRaw::u64(*args.add($i)));)* }
+        };
+    }
+    match n {
+        0 => {}
+        1 => put!(0),
+        2 => put!(0 1),
+        3 => put!(0 1 2),
+        4 => put!(0 1 2 3),
+        _ => {
+            for i in 0..n {
+                // SAFETY: i < n (caller contract).
+                unsafe { vals.add(i).write(ValRaw::u64(*args.add(i))) };
+            }
+        }
+    }
+}
+
+/// Copies `n` result values out as slots; bit i of `narrow` masks result i
+/// to its low 32 bits (i32/f32: the upper half of a raw value is unspecified).
+///
+/// # Safety
+/// `vals` holds `n` initialised values and `results` room for `n` slots.
+#[inline(always)]
+unsafe fn copy_out(vals: *const ValRaw, results: *mut u64, n: usize, narrow: u64) {
+    // All ones, or the low 32 bits when the result is narrow.
+    let mask = |i: usize| u64::MAX >> (((narrow >> i) & 1) << 5);
+    macro_rules! get {
+        ($($i:literal)*) => {
+            // SAFETY: i < n (caller contract).
+            unsafe { $(*results.add($i) = (*vals.add($i)).get_u64() & mask($i);)* }
+        };
+    }
+    match n {
+        0 => {}
+        1 => get!(0),
+        2 => get!(0 1),
+        _ => {
+            for i in 0..n {
+                // SAFETY: i < n (caller contract).
+                unsafe { *results.add(i) = (*vals.add(i)).get_u64() & mask(i) };
+            }
+        }
+    }
 }
 
 #[cold]

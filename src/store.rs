@@ -32,7 +32,8 @@ pub struct Host {
     pub uid: u64,
     /// This store's own handle (funcs record it to validate `wt_call` cheaply).
     pub store_handle: u64,
-    /// This store's caller handle, passed to every host callback.
+    /// This store's caller handle, passed to every host callback (made on
+    /// the first callback; 0 before).
     pub caller_handle: u64,
     /// Points at `StoreObj::current_caller` (the StoreObj is boxed, so stable).
     pub caller_cell: CallerCell,
@@ -72,6 +73,26 @@ impl CallerCell {
 }
 
 impl Host {
+    /// This store's caller handle, made on first use.
+    #[inline(always)]
+    pub fn caller_handle(&mut self) -> Result<u64> {
+        if self.caller_handle == 0 {
+            self.caller_handle = self.new_caller_handle()?;
+        }
+        Ok(self.caller_handle)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_caller_handle(&self) -> Result<u64> {
+        handle::insert_aux(
+            CallerObj {
+                store: self.store_handle,
+            },
+            [self.store_handle, 0, 0],
+        )
+    }
+
     /// Registers a store-bound handle so that it is freed with the store.
     pub fn adopt(&mut self, h: u64) {
         if self.children.len() >= 64 && self.children.len() == self.children.capacity() {
@@ -98,7 +119,9 @@ impl Drop for Host {
         for h in self.children.drain(..) {
             let _ = handle::free(h);
         }
-        let _ = handle::free(self.caller_handle);
+        if self.caller_handle != 0 {
+            let _ = handle::free(self.caller_handle);
+        }
     }
 }
 
@@ -530,15 +553,8 @@ fn new_store(e: EngineObj) -> Result<u64> {
     unsafe { (*so.store.get()).data_mut().caller_cell = cell };
     // The creating thread owns the store's bias from the start.
     let store_h = handle::insert_aux(so, [crate::owner::my_rec().as_owner(), 0, 0])?;
-    let caller_h = match handle::insert_aux(CallerObj { store: store_h }, [store_h, 0, 0]) {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = handle::free(store_h);
-            return Err(e);
-        }
-    };
+    // The caller handle is made on the first host callback (`caller_handle`).
     with_store(store_h, |_, cx| {
-        cx.data_mut().caller_handle = caller_h;
         cx.data_mut().store_handle = store_h;
         Ok(())
     })?;
