@@ -4,8 +4,10 @@ use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use wasmtime::{Engine, Extern, Instance, Linker, Module};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use wasmtime::{Engine, Extern, Instance, InstancePre, Linker, Module};
 
 use crate::engine::EngineObj;
 use crate::error::{self, Error, Result, WT_ERR_BUSY, WT_ERR_LINK};
@@ -17,7 +19,18 @@ use crate::store::{check_same_store, with_store, Host, StoreItem};
 pub struct LinkerObj {
     pub engine: Engine,
     pub linker: RwLock<Linker<Host>>,
+    /// Set once a store-owned item (func, memory, global, table, instance of
+    /// some store) is defined: pre-resolved instantiations are then not used,
+    /// since their imports would belong to that one store, and memories and
+    /// tables must be matched at their current size.
+    store_items: AtomicBool,
+    /// Pre-resolved instantiations (`InstancePre`) of the modules most
+    /// recently instantiated with this linker; cleared by every definition.
+    pre: Mutex<Vec<InstancePre<Host>>>,
 }
+
+/// Modules whose pre-resolved instantiation a linker keeps.
+const PRE_CACHE: usize = 16;
 
 fn busy() -> Error {
     Error::new(
@@ -67,7 +80,32 @@ impl LinkerObj {
     pub fn write(&self) -> Result<LinkerWrite<'_>> {
         let guard = self.linker.try_write().ok_or_else(busy)?;
         let prev = WRITING.with(|w| w.replace(self.id()));
-        Ok(LinkerWrite { guard, prev })
+        let w = LinkerWrite { guard, prev };
+        // Definitions change what imports resolve to. (Dropped outside the
+        // cache's lock: a dropped host function may run its finalizer.)
+        let stale = std::mem::take(&mut *self.pre.lock());
+        drop(stale);
+        Ok(w)
+    }
+
+    /// The pre-resolved instantiation of `m` (made and kept on first use),
+    /// when this linker defines host functions only; `None` when it cannot
+    /// be used (then the caller resolves the imports itself, which also
+    /// reports why a link fails).
+    fn pre_for(&self, linker: &Linker<Host>, m: &Module) -> Option<InstancePre<Host>> {
+        if self.store_items.load(Ordering::Acquire) {
+            return None;
+        }
+        if let Some(p) = self.pre.lock().iter().find(|p| Module::same(p.module(), m)) {
+            return Some(p.clone());
+        }
+        let p = linker.instantiate_pre(m).ok()?;
+        let mut cache = self.pre.lock();
+        if cache.len() >= PRE_CACHE {
+            cache.remove(0);
+        }
+        cache.push(p.clone());
+        Some(p)
     }
     /// Takes a shared lock for an instantiation (waiting for a definition on
     /// another thread to finish), or `WT_ERR_BUSY` if this very thread is in
@@ -104,6 +142,8 @@ pub unsafe extern "C" fn wt_linker_new(engine: u64, out_linker: *mut u64) -> i32
         *o = handle::insert(Box::new(LinkerObj {
             engine: e,
             linker: RwLock::new(linker),
+            store_items: AtomicBool::new(false),
+            pre: Mutex::new(Vec::new()),
         }))?;
         Ok(())
     })
@@ -213,6 +253,7 @@ pub unsafe extern "C" fn wt_linker_define(
         with_store(store, |so, cx| {
             let ext = store_extern(item, so)?;
             let mut linker = l.write()?;
+            l.store_items.store(true, Ordering::Release);
             linker.define(&*cx, module, name, ext).map_err(link_error)?;
             Ok(())
         })
@@ -263,6 +304,7 @@ pub unsafe extern "C" fn wt_linker_define_instance(
         with_store(store, |so, cx| {
             let i = inst.check(so, "instance")?;
             let mut linker = l.write()?;
+            l.store_items.store(true, Ordering::Release);
             linker.instance(&mut *cx, name, i).map_err(link_error)?;
             Ok(())
         })
@@ -307,6 +349,36 @@ pub unsafe extern "C" fn wt_linker_instantiate(
             // had when they were defined (`instantiate_pre` would use that
             // stale size and refuse an import of a memory that has grown).
             let linker = l.read()?;
+            let map_err = |e: wasmtime::Error, timed_out: bool| {
+                // Type mismatches are reported before anything runs; their
+                // wording mentions "limits", so keep them out of the
+                // resource-limit classification.
+                if e.to_string().starts_with("incompatible import type") {
+                    link_error(e)
+                } else {
+                    error::from_wasmtime_or(e, timed_out, WT_ERR_LINK)
+                }
+            };
+            // Host functions only: instantiate from the cached pre-resolved
+            // form (no per-import lookups or type checks). No library lock
+            // is held while wasm (the start function) runs.
+            if let Some(pre) = l.pre_for(&linker, &m) {
+                drop(linker);
+                let inst = pre
+                    .instantiate(&mut *cx)
+                    .map_err(|e| map_err(e, cx.data().timed_out))?;
+                let h = handle::insert(StoreItem {
+                    store_uid: so.uid,
+                    item: inst,
+                })?;
+                cx.data_mut().adopt(h);
+                *o = h;
+                return Ok(());
+            }
+            // Resolve the imports against this store so that memories and
+            // tables are matched at their current size, not at the size they
+            // had when they were defined (`instantiate_pre` would use that
+            // stale size and refuse an import of a memory that has grown).
             let mut imports = Vec::with_capacity(m.imports().len());
             for import in m.imports() {
                 match linker.try_get_by_import(&mut *cx, &import) {
@@ -324,18 +396,9 @@ pub unsafe extern "C" fn wt_linker_instantiate(
                     Err(e) => return Err(link_error(e)),
                 }
             }
-            // No library lock is held while wasm (the start function) runs.
             drop(linker);
-            let inst = Instance::new(&mut *cx, &m, &imports).map_err(|e| {
-                // Type mismatches are reported before anything runs; their
-                // wording mentions "limits", so keep them out of the
-                // resource-limit classification.
-                if e.to_string().starts_with("incompatible import type") {
-                    link_error(e)
-                } else {
-                    error::from_wasmtime_or(e, cx.data().timed_out, WT_ERR_LINK)
-                }
-            })?;
+            let inst = Instance::new(&mut *cx, &m, &imports)
+                .map_err(|e| map_err(e, cx.data().timed_out))?;
             let h = handle::insert(StoreItem {
                 store_uid: so.uid,
                 item: inst,

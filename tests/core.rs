@@ -745,3 +745,75 @@ fn version_and_error_copy() {
     assert_eq!(buf[7], 0);
     assert_eq!(&buf[..7], &msg().as_bytes()[..7]);
 }
+
+/// `wt_linker_instantiate` keeps pre-resolved instantiations of modules for
+/// linkers of host functions: a later definition must still take effect.
+#[test]
+fn linker_definitions_after_instantiation_take_effect() {
+    unsafe extern "C" fn give(
+        env: *mut std::ffi::c_void,
+        _caller: u64,
+        _a: *const u64,
+        _n: usize,
+        r: *mut u64,
+        _m: usize,
+    ) -> i32 {
+        unsafe { *r = env as u64 };
+        0
+    }
+    let e = engine();
+    let m = module(
+        e,
+        r#"(module (import "host" "v" (func $v (result i32)))
+             (func (export "get") (result i32) (call $v)))"#,
+    );
+    let l = linker(e);
+    // Not defined yet: a link error that names the import.
+    let s = store(e);
+    let mut i = 0;
+    let why = fails(
+        unsafe { wt_linker_instantiate(l, s, m, &mut i) },
+        WT_ERR_LINK,
+    );
+    assert!(why.contains("host::v"), "{why}");
+    define(l, "host", "v", &[], &[WT_I32], give, 1 as *mut _);
+    for round in 0..3 {
+        let i = instantiate(l, s, m);
+        assert_eq!(
+            call(s, func(s, i, "get"), &[], 1).unwrap(),
+            vec![1],
+            "round {round}"
+        );
+    }
+    // Redefined (shadowing): new instances see the new function.
+    ok(wt_linker_allow_shadowing(l, 1));
+    define(l, "host", "v", &[], &[WT_I32], give, 2 as *mut _);
+    let i = instantiate(l, s, m);
+    assert_eq!(call(s, func(s, i, "get"), &[], 1).unwrap(), vec![2]);
+    // Another store, same linker and module.
+    let s2 = store(e);
+    let i = instantiate(l, s2, m);
+    assert_eq!(call(s2, func(s2, i, "get"), &[], 1).unwrap(), vec![2]);
+    // A store-owned definition turns the linker to per-store resolution.
+    let (e3, m3) = (e, module(e, r#"(module (memory (export "mem") 1))"#));
+    let s3 = store(e3);
+    let i3 = instantiate(l, s3, m3);
+    let mem = memory(s3, i3, "mem");
+    let name = "mem";
+    ok(unsafe {
+        wt_linker_define(
+            l,
+            s3,
+            "env".as_ptr().cast(),
+            3,
+            name.as_ptr().cast(),
+            name.len(),
+            mem,
+        )
+    });
+    let i = instantiate(l, s3, m);
+    assert_eq!(call(s3, func(s3, i, "get"), &[], 1).unwrap(), vec![2]);
+    for h in [s, s2, s3, m, m3, l, e] {
+        ok(wt_free(h));
+    }
+}
