@@ -968,9 +968,28 @@ static int profile_main(const char *dir, const char *what, uint64_t n) {
     if (!strcmp(what, "capi_call")) f = op_c_add_unchecked;
     else if (!strcmp(what, "capi_roundtrip")) cf.func = c.rt_unchecked, f = op_c_rt_unchecked;
     else if (!strcmp(what, "capi_import")) cf.func = c.loop_nop_unchecked, f = op_c_loop;
+    else if (!strcmp(what, "capi_store")) {
+      c_inst_t ci = {c.engine, c.linker, c.small, c.pre_small};
+      op_c_store_only(&ci, 10);
+      profile_region(op_c_store_only, &ci, n);
+      return 0;
+    }
+    else if (!strcmp(what, "capi_instantiate") || !strcmp(what, "capi_instantiate_pre")) {
+      c_inst_t ci = {c.engine, c.linker, c.small, c.pre_small};
+      op_fn g = what[16] ? op_c_instantiate_pre : op_c_instantiate;
+      g(&ci, 10);
+      profile_region(g, &ci, n);
+      return 0;
+    }
     else die("unknown profile case");
     f(&cf, 1000);
     profile_region(f, &cf, n);
+    return 0;
+  }
+  else if (!strcmp(what, "store")) {
+    wt_inst_t ic = {w.engine, w.linker, w.small};
+    op_wt_store_only(&ic, 10);
+    profile_region(op_wt_store_only, &ic, n);
     return 0;
   }
   else if (!strcmp(what, "instantiate")) {

@@ -39,7 +39,8 @@ pub struct Host {
     pub caller_cell: CallerCell,
     /// Handles of store-bound objects; freed with the store.
     pub children: Vec<u64>,
-    pub wasi: Option<wasmtime_wasi::p1::WasiP1Ctx>,
+    /// Boxed: most stores have no WASI, and a small `Host` is cheap to create.
+    pub wasi: Option<Box<wasmtime_wasi::p1::WasiP1Ctx>>,
     pub wasi_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     pub wasi_stderr: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     pub limits: StoreLimits,

@@ -265,7 +265,7 @@ fn build(spec: &WasiSpec, host: &mut Host) -> Result<()> {
             )
         })?;
     }
-    host.wasi = Some(b.build_p1());
+    host.wasi = Some(Box::new(b.build_p1()));
     host.wasi_stdout = out_pipe;
     host.wasi_stderr = err_pipe;
     Ok(())
@@ -325,8 +325,9 @@ pub extern "C" fn wt_linker_define_wasi(linker: u64) -> i32 {
         let l = handle::get::<Box<LinkerObj>>(linker)?;
         let mut linker = l.write()?;
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| {
-            h.wasi
-                .get_or_insert_with(|| WasiCtxBuilder::new().build_p1())
+            &mut **h
+                .wasi
+                .get_or_insert_with(|| Box::new(WasiCtxBuilder::new().build_p1()))
         })
         .map_err(|e| Error::new(crate::error::WT_ERR_LINK, crate::error::describe(&e)))
     })
