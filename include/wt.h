@@ -734,7 +734,8 @@ int32_t wt_error_exit_code(void);
  * `WT_ERR_SIGNATURE`, `WT_ERR_INVALID_ARGUMENT` (func of another store),
  * `WT_ERR_BUSY`, `WT_ERR_TRAP`, `WT_ERR_INTERRUPTED`, `WT_ERR_OUT_OF_FUEL`,
  * `WT_ERR_CALLBACK`, `WT_ERR_EXIT`, `WT_ERR_UNSUPPORTED` (v128/GC values),
- * `WT_ERR_LIMIT` (a store cap was hit with `trap_on_grow_failure`).
+ * `WT_ERR_LIMIT` (a store cap was hit with `trap_on_grow_failure`, or this
+ * thread is already inside 1,024 other stores through host callbacks).
  *
  * # Safety
  * `args` must point to `nargs` readable slots and `results` to `nresults`

@@ -103,15 +103,15 @@ unittest
 {
     const base = handleCount();
     auto e = new Engine;
-    auto s = new Store(e); // + store and its caller handle
+    auto s = new Store(e); // + store (its caller handle comes with the first callback)
     auto l = new Linker(e).defineFunc("", "f", (int x) => x);
     auto m = Module.fromWat(e, wat);
     auto inst = l.instantiate(s, m);
     auto g = inst.func("g");
-    assert(handleCount() == base + 7);
-    g.dispose();
     assert(handleCount() == base + 6);
-    s.dispose(); // store, caller, instance
+    g.dispose();
+    assert(handleCount() == base + 5);
+    s.dispose(); // store and instance
     assert(handleCount() == base + 3);
     // What a late GC finalizer would do: destructors of already freed handles.
     destroy(inst);
