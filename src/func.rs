@@ -62,6 +62,9 @@ pub struct HostFunc {
     pub env: *mut c_void,
     pub finalizer: WtFinalizer,
     pub sig: Arc<Sig>,
+    /// `nparams | nresults << 8 | FAST_BIT | narrow param mask << 32` for
+    /// all-numeric signatures of at most FAST_MAX params and results, else 0.
+    info: u64,
 }
 
 // SAFETY: the ABI contract says `env` must be usable from any thread the
@@ -308,11 +311,16 @@ fn invoke(
     nr: usize,
 ) -> wasmtime::Result<()> {
     let me = caller as *mut Caller<'_, Host> as *mut c_void;
-    let caller_handle = caller
-        .data_mut()
+    let host = caller.data_mut();
+    // A message left by an earlier failing callback must not leak into
+    // this one's failure.
+    if host.callback_msg.is_some() {
+        host.callback_msg = None;
+    }
+    let caller_handle = host
         .caller_handle()
         .map_err(|e| wasmtime::Error::msg(e.msg))?;
-    let prev = caller.data().caller_cell.replace(me);
+    let prev = host.caller_cell.replace(me);
     // SAFETY: calling the embedder's callback with the documented arguments.
     let status = unsafe { (hf.cb)(hf.env, caller_handle, args, np, results, nr) };
     caller.data().caller_cell.set(prev);
@@ -339,40 +347,40 @@ fn trampoline(
     mut caller: Caller<'_, Host>,
     raw: &mut [MaybeUninit<ValRaw>],
 ) -> wasmtime::Result<()> {
-    const STACK: usize = 32;
-    let sig = &*hf.sig;
-    let (np, nr) = (sig.params.len(), sig.results.len());
-    if sig.numeric && np + nr <= STACK {
-        // The common case: numbers only, slots on the stack, nothing to free.
-        let mut buf = [MaybeUninit::<u64>::uninit(); STACK];
-        for i in 0..np {
-            // SAFETY: Wasmtime initialises the first `np` values with the params.
-            let v = unsafe { raw[i].assume_init_ref() }.get_u64();
-            buf[i].write(if i < 64 && sig.narrow_params & (1 << i) != 0 {
-                v & 0xffff_ffff
-            } else {
-                v
-            });
-        }
-        for b in &mut buf[np..np + nr] {
-            b.write(0);
-        }
-        // A message left by an earlier failing callback must not leak into
-        // this one's failure.
-        if caller.data().callback_msg.is_some() {
-            caller.data_mut().callback_msg = None;
-        }
-        let base = buf.as_mut_ptr() as *mut u64;
-        // SAFETY: slots 0..np+nr were initialised above; the callback
-        // reads np of them and writes nr.
-        invoke(hf, &mut caller, base, np, unsafe { base.add(np) }, nr)?;
-        for (i, r) in raw.iter_mut().enumerate().take(nr) {
-            // SAFETY: initialised above (zeros or the callback's results).
-            r.write(ValRaw::u64(unsafe { buf[np + i].assume_init() }));
-        }
-        return Ok(());
+    let info = hf.info;
+    if info & FAST_BIT == 0 {
+        return trampoline_general(hf, caller, raw);
     }
-    trampoline_general(hf, caller, raw)
+    // The common case: numbers only, slots on the stack, nothing to free.
+    let np = (info & 0xff) as usize;
+    let nr = ((info >> 8) & 0xff) as usize;
+    let narrow = info >> 32;
+    debug_assert!(raw.len() >= np.max(nr));
+    let mut buf = [MaybeUninit::<u64>::uninit(); 2 * FAST_MAX];
+    let base = buf.as_mut_ptr() as *mut u64;
+    // SAFETY: Wasmtime passes max(params, results) values, the first `np`
+    // initialised with the params; np + nr <= 2 * FAST_MAX.
+    unsafe {
+        for i in 0..np {
+            let v = raw.get_unchecked(i).assume_init_ref().get_u64();
+            // The upper half of an i32/f32 raw value is unspecified.
+            *base.add(i) = v & (u64::MAX >> (((narrow >> i) & 1) << 5));
+        }
+        for i in 0..nr {
+            *base.add(np + i) = 0;
+        }
+    }
+    // SAFETY: slots 0..np+nr are initialised; the callback reads np of them
+    // and writes nr.
+    invoke(hf, &mut caller, base, np, unsafe { base.add(np) }, nr)?;
+    for i in 0..nr {
+        // SAFETY: as above (zeros or the callback's results); i < nr <= raw.len().
+        unsafe {
+            raw.get_unchecked_mut(i)
+                .write(ValRaw::u64(*base.add(np + i)))
+        };
+    }
+    Ok(())
 }
 
 /// The trampoline for reference-typed signatures and long parameter lists.
@@ -456,11 +464,18 @@ pub fn new_hostfunc(
     if !sig.slot_compatible() {
         return Err(slot_error(&sig));
     }
+    let (np, nr) = (sig.params.len(), sig.results.len());
+    let info = if sig.numeric && np <= FAST_MAX && nr <= FAST_MAX {
+        np as u64 | (nr as u64) << 8 | FAST_BIT | (sig.narrow_params & 0xffff) << 32
+    } else {
+        0
+    };
     Ok(Arc::new(HostFunc {
         cb,
         env,
         finalizer,
         sig,
+        info,
     }))
 }
 
