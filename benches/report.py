@@ -428,7 +428,7 @@ def main() -> None:
     T.add("5: libwt instantiate / C API `wasmtime_linker_instantiate`",
           rep_ratio(g("5", "libwt", "wt_store_new + wt_linker_instantiate"),
                     g("5", "C API", "store_new + wasmtime_linker_instantiate")), 1.0, "<=",
-          "libwt has no instance-pre API yet")
+          "libwt instantiates from a cached pre-resolved form for host-function linkers")
     b7 = (m7 + o7) if (m7 is not None and o7 is not None) else None
     b7c = (m7 + o7c) if (m7 is not None and o7c is not None) else None
     T.add("7 host: `wt_memory_read`+`write` / (2 memcpy + 2 libwt calls' overhead)",
@@ -488,8 +488,8 @@ def main() -> None:
         f"Case 6 has no target (compile: libwt/C API = {fmt_ratio(ratio(v('6', 'libwt', 'wt_module_from_wasm'), v('6', 'C API', 'wasmtime_module_new')))}, "
         f"deserialize: {fmt_ratio(ratio(v('6', 'libwt', 'wt_module_deserialize'), v('6', 'C API', 'wasmtime_module_deserialize')))}). "
         f"Case 5 with instance-pre on the C API side: libwt / `wasmtime_instance_pre_instantiate` = {fmt_ratio(ratio(l5, c5p))} "
-        "(libwt has no instance-pre API yet; `wt_linker_instantiate` re-resolves imports on every call, like "
-        "`wasmtime_linker_instantiate`)."
+        "(libwt has no separate instance-pre API: `wt_linker_instantiate` keeps the pre-resolved form of "
+        "recently used modules for linkers of host functions and uses it by itself)."
     )
     md.append("")
     md.append("![ns/op per case, log scale](benchmarks.png)")

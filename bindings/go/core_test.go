@@ -292,6 +292,138 @@ func TestModuleIntrospectionAndSerialization(t *testing.T) {
 	}
 }
 
+func TestModuleGlobalMemoryAndTableTypes(t *testing.T) {
+	w := newWorld(t)
+	m := must[*Module](t)(NewModuleFromWat(w.engine, `(module
+	  (import "env" "counter" (global (mut i64)))
+	  (import "env" "pi" (global f64))
+	  (import "env" "mem" (memory 1 4))
+	  (import "env" "refs" (table 2 externref))
+	  (global (export "g32") (mut i32) (i32.const 7))
+	  (global (export "gf32") f32 (f32.const 1.5))
+	  (memory (export "memory") 2)
+	  (memory (export "mem64") i64 1 16)
+	  (table (export "t") 3 10 funcref)
+	  (table (export "t0") 0 externref)
+	  (func (export "f")))`))
+	defer m.Close()
+
+	// One item at a time.
+	for _, c := range []struct {
+		got  *GlobalType
+		want GlobalType
+	}{
+		{must[*GlobalType](t)(m.ImportGlobalType(0)), GlobalType{KindI64, true}},
+		{must[*GlobalType](t)(m.ImportGlobalType(1)), GlobalType{KindF64, false}},
+		{must[*GlobalType](t)(m.ExportGlobalType(0)), GlobalType{KindI32, true}},
+		{must[*GlobalType](t)(m.ExportGlobalType(1)), GlobalType{KindF32, false}},
+	} {
+		if *c.got != c.want {
+			t.Fatalf("global type %+v, want %+v", *c.got, c.want)
+		}
+	}
+	if s := must[*GlobalType](t)(m.ImportGlobalType(0)).String(); s != "(mut i64)" {
+		t.Fatalf("global type string %q", s)
+	}
+	imem := must[*MemoryType](t)(m.ImportMemoryType(2))
+	if *imem != (MemoryType{Minimum: 1, Maximum: 4}) || !imem.HasMaximum() || imem.String() != "1 4" {
+		t.Fatalf("imported memory %+v", *imem)
+	}
+	mem := must[*MemoryType](t)(m.ExportMemoryType(2))
+	if *mem != (MemoryType{Minimum: 2, Maximum: NoMaximum}) || mem.Maximum != math.MaxUint64 || mem.HasMaximum() ||
+		mem.String() != "2" {
+		t.Fatalf("exported memory %+v", *mem)
+	}
+	mem64 := must[*MemoryType](t)(m.ExportMemoryType(3))
+	if *mem64 != (MemoryType{Minimum: 1, Maximum: 16, Is64: true}) || mem64.String() != "i64 1 16" {
+		t.Fatalf("memory64 %+v", *mem64)
+	}
+	refs := must[*TableType](t)(m.ImportTableType(3))
+	if *refs != (TableType{Element: KindExternRef, Minimum: 2, Maximum: NoMaximum}) || refs.HasMaximum() ||
+		refs.String() != "2 externref" {
+		t.Fatalf("imported table %+v", *refs)
+	}
+	tab := must[*TableType](t)(m.ExportTableType(4))
+	if *tab != (TableType{Element: KindFuncRef, Minimum: 3, Maximum: 10}) || !tab.HasMaximum() || tab.String() != "3 10 funcref" {
+		t.Fatalf("exported table %+v", *tab)
+	}
+
+	// The same through Imports and Exports: one type per kind, the others nil.
+	describe := func(kind ExternKind, ft *FuncType, g *GlobalType, mem *MemoryType, tab *TableType) string {
+		s := kind.String()
+		n := 0
+		if ft != nil {
+			s, n = s+" "+ft.String(), n+1
+		}
+		if g != nil {
+			s, n = s+" "+g.String(), n+1
+		}
+		if mem != nil {
+			s, n = s+" "+mem.String(), n+1
+		}
+		if tab != nil {
+			s, n = s+" "+tab.String(), n+1
+		}
+		if n != 1 {
+			t.Fatalf("%s: %d types set", s, n)
+		}
+		return s
+	}
+	var got []string
+	for _, i := range must[[]ImportType](t)(m.Imports()) {
+		got = append(got, i.Name+": "+describe(i.Kind, i.Type, i.Global, i.Memory, i.Table))
+	}
+	if want := "counter: global (mut i64)|pi: global f64|mem: memory 1 4|refs: table 2 externref"; strings.Join(got, "|") != want {
+		t.Fatalf("imports\n got %s\nwant %s", strings.Join(got, "|"), want)
+	}
+	got = nil
+	for _, e := range must[[]ExportType](t)(m.Exports()) {
+		got = append(got, e.Name+": "+describe(e.Kind, e.Type, e.Global, e.Memory, e.Table))
+	}
+	if want := "g32: global (mut i32)|gf32: global f32|memory: memory 2|mem64: memory i64 1 16|" +
+		"t: table 3 10 funcref|t0: table 0 externref|f: func () -> ()"; strings.Join(got, "|") != want {
+		t.Fatalf("exports\n got %s\nwant %s", strings.Join(got, "|"), want)
+	}
+
+	// The item must be of the asked kind: StatusWrongKind otherwise.
+	_, err := m.ImportGlobalType(2) // a memory
+	contains(t, wantStatus(t, err, StatusWrongKind).Message, "kind")
+	_, err = m.ExportGlobalType(2) // a memory
+	wantStatus(t, err, StatusWrongKind)
+	_, err = m.ImportMemoryType(3) // a table
+	wantStatus(t, err, StatusWrongKind)
+	_, err = m.ExportTableType(0) // a global
+	wantStatus(t, err, StatusWrongKind)
+	_, err = m.ExportMemoryType(6) // a function
+	wantStatus(t, err, StatusWrongKind)
+	// Past the last item, negative, and on a closed module.
+	_, err = m.ImportGlobalType(4)
+	wantStatus(t, err, StatusOutOfBounds)
+	_, err = m.ExportTableType(7)
+	wantStatus(t, err, StatusOutOfBounds)
+	_, err = m.ExportTableType(-1)
+	contains(t, wantStatus(t, err, StatusOutOfBounds).Message, "negative")
+	gone := must[*Module](t)(NewModuleFromWat(w.engine, `(module (global (export "g") i32 (i32.const 0)))`))
+	if g := must[*GlobalType](t)(gone.ExportGlobalType(0)); *g != (GlobalType{KindI32, false}) {
+		t.Fatalf("global %+v", *g)
+	}
+	ok(t, gone.Close())
+	_, err = gone.ExportGlobalType(0)
+	wantStatus(t, err, StatusBadHandle)
+
+	// A shared memory (threads enabled): its limits; the API has no shared flag.
+	cfg := must[*Config](t)(NewConfig())
+	defer cfg.Close()
+	ok(t, cfg.SetFeature(FeatureThreads, true))
+	threaded := must[*Engine](t)(NewEngineWithConfig(cfg))
+	defer threaded.Close()
+	shared := must[*Module](t)(NewModuleFromWat(threaded, `(module (memory (export "m") 1 3 shared))`))
+	defer shared.Close()
+	if sm := must[*MemoryType](t)(shared.ExportMemoryType(0)); *sm != (MemoryType{Minimum: 1, Maximum: 3}) {
+		t.Fatalf("shared memory %+v", *sm)
+	}
+}
+
 func TestStaleAndWrongKindHandles(t *testing.T) {
 	e := must[*Engine](t)(NewEngine())
 	defer e.Close()

@@ -86,6 +86,9 @@ typedef void (*wt_finalizer_t)(void *env);
   X(int32_t, wt_module_import_name, (uint64_t module, size_t index, uint8_t *buf, size_t cap, size_t *out_len), (module, index, buf, cap, out_len)) \
   X(int32_t, wt_module_export_name, (uint64_t module, size_t index, uint8_t *buf, size_t cap, size_t *out_len), (module, index, buf, cap, out_len)) \
   X(int32_t, wt_module_item_type, (uint64_t module, int32_t is_import, size_t index, int32_t *out_kind, uint64_t *out_functype), (module, is_import, index, out_kind, out_functype)) \
+  X(int32_t, wt_module_item_global_type, (uint64_t module, int32_t is_import, size_t index, int32_t *out_type, int32_t *out_mutable), (module, is_import, index, out_type, out_mutable)) \
+  X(int32_t, wt_module_item_memory_type, (uint64_t module, int32_t is_import, size_t index, uint64_t *out_min_pages, uint64_t *out_max_pages, int32_t *out_is_64), (module, is_import, index, out_min_pages, out_max_pages, out_is_64)) \
+  X(int32_t, wt_module_item_table_type, (uint64_t module, int32_t is_import, size_t index, int32_t *out_elem_type, uint64_t *out_min, uint64_t *out_max), (module, is_import, index, out_elem_type, out_min, out_max)) \
   X(int32_t, wt_store_new, (uint64_t engine, uint64_t *out_store), (engine, out_store)) \
   X(int32_t, wt_store_set_fuel, (uint64_t store, uint64_t fuel), (store, fuel)) \
   X(int32_t, wt_store_get_fuel, (uint64_t store, uint64_t *out_fuel), (store, out_fuel)) \

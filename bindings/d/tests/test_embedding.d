@@ -165,6 +165,85 @@ unittest
     assert(hf.paramTypes == [ValType.i64, ValType.f64] && hf.resultTypes == [ValType.f32, ValType.i32]);
 }
 
+@("module introspection: global, memory and table types of imports and exports")
+unittest
+{
+    auto engine = new Engine;
+    auto mod = Module.fromWat(engine, `(module
+        (import "env" "counter" (global (mut i64)))
+        (import "env" "pi" (global f64))
+        (import "env" "mem" (memory 1 4))
+        (import "env" "refs" (table 2 externref))
+        (global (export "g32") (mut i32) (i32.const 7))
+        (global (export "gf32") f32 (f32.const 1.5))
+        (memory (export "memory") 2)
+        (memory (export "mem64") i64 1 16)
+        (table (export "t") 3 10 funcref)
+        (table (export "t0") 0 externref)
+        (func (export "f")))`);
+    scope (exit)
+        mod.dispose();
+
+    // One item at a time.
+    assert(mod.importGlobalType(0) == GlobalType(ValType.i64, true));
+    assert(mod.importGlobalType(1) == GlobalType(ValType.f64, false));
+    assert(mod.exportGlobalType(0) == GlobalType(ValType.i32, true));
+    assert(mod.exportGlobalType(1) == GlobalType(ValType.f32, false));
+    assert(mod.importGlobalType(0).toString() == "(mut i64)" && mod.importGlobalType(1).toString() == "f64");
+
+    const imem = mod.importMemoryType(2);
+    assert(imem.minimum == 1 && imem.maximum == 4 && imem.hasMaximum && !imem.is64);
+    const mem = mod.exportMemoryType(2);
+    assert(mem.minimum == 2 && mem.maximum == ulong.max && !mem.hasMaximum && !mem.is64);
+    const mem64 = mod.exportMemoryType(3);
+    assert(mem64.minimum == 1 && mem64.maximum == 16 && mem64.is64);
+    assert(imem.toString() == "1 4" && mem.toString() == "2" && mem64.toString() == "i64 1 16");
+
+    const irefs = mod.importTableType(3);
+    assert(irefs.element == ValType.externref && irefs.minimum == 2 && irefs.maximum == ulong.max && !irefs.hasMaximum);
+    const t = mod.exportTableType(4);
+    assert(t.element == ValType.funcref && t.minimum == 3 && t.maximum == 10 && t.hasMaximum);
+    assert(mod.exportTableType(5) == TableType(ValType.externref, 0, ulong.max));
+    assert(t.toString() == "3 10 funcref" && irefs.toString() == "2 externref");
+
+    // The same through imports() and exports(), next to the kinds.
+    auto imps = mod.imports();
+    assert(imps.length == 4);
+    assert(imps[0].kind == WT_EXTERN_GLOBAL && imps[0].globalType == GlobalType(ValType.i64, true));
+    assert(imps[1].kind == WT_EXTERN_GLOBAL && imps[1].globalType == GlobalType(ValType.f64, false));
+    assert(imps[2].kind == WT_EXTERN_MEMORY && imps[2].memoryType == imem);
+    assert(imps[3].kind == WT_EXTERN_TABLE && imps[3].tableType == irefs);
+    auto exps = mod.exports();
+    assert(exps.length == 7);
+    assert(exps[0].name == "g32" && exps[0].globalType.toString() == "(mut i32)");
+    assert(exps[1].name == "gf32" && exps[1].globalType.toString() == "f32");
+    assert(exps[2].name == "memory" && exps[2].memoryType == mem);
+    assert(exps[3].name == "mem64" && exps[3].memoryType == mem64);
+    assert(exps[4].name == "t" && exps[4].tableType == t);
+    assert(exps[5].name == "t0" && exps[5].tableType.toString() == "0 externref");
+    assert(exps[6].name == "f" && exps[6].kind == WT_EXTERN_FUNC && exps[6].signature.toString() == "() -> ()");
+
+    // The item must be of the asked kind: WT_ERR_WRONG_KIND otherwise.
+    failsWith(WT_ERR_WRONG_KIND, { mod.importGlobalType(2); }).msg.contains("kind"); // a memory
+    failsWith(WT_ERR_WRONG_KIND, { mod.exportGlobalType(2); }); // a memory
+    failsWith(WT_ERR_WRONG_KIND, { mod.importMemoryType(3); }); // a table
+    failsWith(WT_ERR_WRONG_KIND, { mod.exportTableType(0); }); // a global
+    failsWith(WT_ERR_WRONG_KIND, { mod.exportMemoryType(6); }); // a function
+    // Past the last item, and on a module that is gone.
+    failsWith(WT_ERR_OUT_OF_BOUNDS, { mod.importGlobalType(4); });
+    failsWith(WT_ERR_OUT_OF_BOUNDS, { mod.exportTableType(7); });
+    auto gone = Module.fromWat(engine, `(module (global (export "g") i32 (i32.const 0)))`);
+    assert(gone.exportGlobalType(0) == GlobalType(ValType.i32, false));
+    gone.dispose();
+    failsWith(WT_ERR_BAD_HANDLE, { gone.exportGlobalType(0); });
+
+    // A shared memory (threads enabled): its limits; the API has no shared flag.
+    auto threaded = new Engine(new Config().feature(WT_FEATURE_THREADS, true));
+    auto shared_ = Module.fromWat(threaded, `(module (memory (export "m") 1 3 shared))`);
+    const sm = shared_.exportMemoryType(0);
+    assert(sm.minimum == 1 && sm.maximum == 3 && !sm.is64);
+}
+
 @("config: fuel runs out as a TrapException; refuelled stores go on")
 unittest
 {

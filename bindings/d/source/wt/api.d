@@ -312,6 +312,66 @@ final class Store : WtObject
     }
 }
 
+/// The type of a global import or export: its value type and mutability.
+struct GlobalType
+{
+    ValType content; /// the value type
+    bool mutable; /// `(mut T)` (true) or const (false)
+
+    /// As in WAT: "i32", "(mut i64)".
+    string toString() const pure @safe
+    {
+        return mutable ? "(mut " ~ valTypeName(content) ~ ")" : valTypeName(content);
+    }
+}
+
+/// The limits of a memory import or export, in pages.
+struct MemoryType
+{
+    ulong minimum; /// minimum size in pages
+    ulong maximum = ulong.max; /// maximum size in pages; `ulong.max` when there is none
+    bool is64; /// a 64-bit memory (memory64)
+
+    /// Whether the memory has a maximum size.
+    @property bool hasMaximum() const pure nothrow @nogc @safe
+    {
+        return maximum != ulong.max;
+    }
+
+    /// As in WAT: "1", "1 16", "i64 1 16".
+    string toString() const pure @safe
+    {
+        return limitsText(is64 ? "i64 " : "", minimum, maximum);
+    }
+}
+
+/// The type of a table import or export: element type and limits.
+struct TableType
+{
+    ValType element; /// `ValType.funcref`, `ValType.externref` or `ValType.anyref`
+    ulong minimum; /// minimum number of elements
+    ulong maximum = ulong.max; /// maximum number of elements; `ulong.max` when there is none
+
+    /// Whether the table has a maximum size.
+    @property bool hasMaximum() const pure nothrow @nogc @safe
+    {
+        return maximum != ulong.max;
+    }
+
+    /// As in WAT: "1 funcref", "0 8 externref".
+    string toString() const pure @safe
+    {
+        return limitsText("", minimum, maximum) ~ " " ~ valTypeName(element);
+    }
+}
+
+private string limitsText(string prefix, ulong minimum, ulong maximum) pure @safe
+{
+    import std.conv : to;
+
+    return prefix ~ minimum.to!string ~ (maximum == ulong.max ? "" : " " ~ maximum.to!string);
+}
+
 /// An import or export of a module.
 struct ItemInfo
 {
@@ -319,6 +379,9 @@ struct ItemInfo
     string name; /// field or export name
     int kind; /// `WT_EXTERN_*`
     Signature signature; /// for functions
+    GlobalType globalType; /// for globals (`Module.imports`/`exports` only)
+    MemoryType memoryType; /// for memories (`Module.imports`/`exports` only)
+    TableType tableType; /// for tables (`Module.imports`/`exports` only)
 }
 
 /// A compiled module; thread-safe, instantiable in any store of its engine.
@@ -400,6 +463,70 @@ final class Module : WtObject
         return r;
     }
 
+    /// The type of import `index`, which must be a global (else `WT_ERR_WRONG_KIND`;
+    /// `WT_ERR_OUT_OF_BOUNDS` past the last import).
+    GlobalType importGlobalType(size_t index)
+    {
+        return globalTypeOf(1, index);
+    }
+
+    /// The type of export `index`, which must be a global (as `importGlobalType`).
+    GlobalType exportGlobalType(size_t index)
+    {
+        return globalTypeOf(0, index);
+    }
+
+    /// The limits of import `index`, which must be a memory (else `WT_ERR_WRONG_KIND`;
+    /// `WT_ERR_OUT_OF_BOUNDS` past the last import).
+    MemoryType importMemoryType(size_t index)
+    {
+        return memoryTypeOf(1, index);
+    }
+
+    /// The limits of export `index`, which must be a memory (as `importMemoryType`).
+    MemoryType exportMemoryType(size_t index)
+    {
+        return memoryTypeOf(0, index);
+    }
+
+    /// The type of import `index`, which must be a table (else `WT_ERR_WRONG_KIND`;
+    /// `WT_ERR_OUT_OF_BOUNDS` past the last import).
+    TableType importTableType(size_t index)
+    {
+        return tableTypeOf(1, index);
+    }
+
+    /// The type of export `index`, which must be a table (as `importTableType`).
+    TableType exportTableType(size_t index)
+    {
+        return tableTypeOf(0, index);
+    }
+
+    private GlobalType globalTypeOf(int isImport, size_t i)
+    {
+        int t, m;
+        check(wt_module_item_global_type(handle_, isImport, i, &t, &m));
+        return GlobalType(cast(ValType) t, m != 0);
+    }
+
+    private MemoryType memoryTypeOf(int isImport, size_t i)
+    {
+        MemoryType r;
+        int is64;
+        check(wt_module_item_memory_type(handle_, isImport, i, &r.minimum, &r.maximum, &is64));
+        r.is64 = is64 != 0;
+        return r;
+    }
+
+    private TableType tableTypeOf(int isImport, size_t i)
+    {
+        TableType r;
+        int t;
+        check(wt_module_item_table_type(handle_, isImport, i, &t, &r.minimum, &r.maximum));
+        r.element = cast(ValType) t;
+        return r;
+    }
+
     private void fillType(int isImport, size_t i, ref ItemInfo it)
     {
         ulong ft;
@@ -409,6 +536,20 @@ final class Module : WtObject
             scope (exit)
                 wt_free(ft);
             it.signature = signatureOf(ft);
+        }
+        switch (it.kind)
+        {
+        case WT_EXTERN_GLOBAL:
+            it.globalType = globalTypeOf(isImport, i);
+            break;
+        case WT_EXTERN_MEMORY:
+            it.memoryType = memoryTypeOf(isImport, i);
+            break;
+        case WT_EXTERN_TABLE:
+            it.tableType = tableTypeOf(isImport, i);
+            break;
+        default:
+            break;
         }
     }
 }
