@@ -30,6 +30,9 @@ test: lib test-rust test-c $(TEST_TARGETS)
 
 test-rust:
 	$(CARGO) test
+	@# The same thread tests with the fallback fences that systems without
+	@# membarrier(2) use for store ownership (src/owner.rs).
+	WT_NO_MEMBARRIER=1 $(CARGO) test --test threads --test hostile
 
 test-c: lib
 	cmake -S c-examples -B $(BUILD)/c -DWT_LIB_DIR=$(TARGET_DIR)
