@@ -776,7 +776,15 @@ fn linker_definitions_after_instantiation_take_effect() {
         WT_ERR_LINK,
     );
     assert!(why.contains("host::v"), "{why}");
-    define(l, "host", "v", &[], &[WT_I32], give, 1 as *mut _);
+    define(
+        l,
+        "host",
+        "v",
+        &[],
+        &[WT_I32],
+        give,
+        std::ptr::without_provenance_mut(1),
+    );
     for round in 0..3 {
         let i = instantiate(l, s, m);
         assert_eq!(
@@ -787,7 +795,15 @@ fn linker_definitions_after_instantiation_take_effect() {
     }
     // Redefined (shadowing): new instances see the new function.
     ok(wt_linker_allow_shadowing(l, 1));
-    define(l, "host", "v", &[], &[WT_I32], give, 2 as *mut _);
+    define(
+        l,
+        "host",
+        "v",
+        &[],
+        &[WT_I32],
+        give,
+        std::ptr::without_provenance_mut(2),
+    );
     let i = instantiate(l, s, m);
     assert_eq!(call(s, func(s, i, "get"), &[], 1).unwrap(), vec![2]);
     // Another store, same linker and module.

@@ -1,0 +1,12 @@
+(module
+  (global (export "counter") (mut i32) (i32.const 41))
+  (global (export "limit") i64 (i64.const 1000))
+  (type $t (func (result i32)))
+  (table (export "tab") 2 8 funcref)
+  (func $one (export "one") (result i32) (i32.const 1))
+  (func $two (export "two") (result i32) (i32.const 2))
+  (elem (i32.const 0) $one)
+  (func (export "bump") (result i32)
+    (global.set 0 (i32.add (global.get 0) (i32.const 1))) (global.get 0))
+  (func (export "call_at") (param i32) (result i32)
+    (call_indirect (type $t) (local.get 0))))

@@ -1,0 +1,3 @@
+(module
+  (import "" "hello" (func $hello))
+  (func (export "run") (call $hello)))

@@ -1,0 +1,1 @@
+(module (memory (export "memory") 40) (table (export "table") 5000 funcref))

@@ -1,0 +1,10 @@
+(module
+  (memory (export "memory") 1)
+  (table (export "table") 1 funcref)
+  (global (export "g_i64") (mut i64) (i64.const 7))
+  (func $add (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func $rec (export "rec") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (i32.add (call $rec (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "spin") (loop (br 0))))
