@@ -310,7 +310,6 @@ fn invoke(
     results: *mut u64,
     nr: usize,
 ) -> wasmtime::Result<()> {
-    let me = caller as *mut Caller<'_, Host> as *mut c_void;
     let host = caller.data_mut();
     // A message left by an earlier failing callback must not leak into
     // this one's failure.
@@ -320,7 +319,10 @@ fn invoke(
     let caller_handle = host
         .caller_handle()
         .map_err(|e| wasmtime::Error::msg(e.msg))?;
-    let prev = host.caller_cell.replace(me);
+    // Taken after the last mutable use above, so re-entry through it (from
+    // the callback) is the only use of the Caller while the callback runs.
+    let me = caller as *mut Caller<'_, Host> as *mut c_void;
+    let prev = caller.data().caller_cell.replace(me);
     // SAFETY: calling the embedder's callback with the documented arguments.
     let status = unsafe { (hf.cb)(hf.env, caller_handle, args, np, results, nr) };
     caller.data().caller_cell.set(prev);

@@ -533,8 +533,12 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
         };
     }
     // A few rounds: another thread may be stealing or entering at the same
-    // moment; a store contended like that is busy by definition.
-    for _ in 0..8 {
+    // moment; a store contended like that is busy by definition. A steal in
+    // progress (a thief checking whether the owner is inside) ends within
+    // microseconds, so that is waited for rather than reported as busy.
+    let mut rounds = 0;
+    let mut waits = 0;
+    while rounds < 8 {
         if let Some(ex) = try_enter(h, kind, rec) {
             return Ok(Entry::Excl(ex));
         }
@@ -550,26 +554,44 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
                     ),
                 ));
             }
+            rounds += 1;
             continue;
         }
         if o & owner::STEALING != 0 {
-            return Ok(Entry::Busy);
+            waits += 1;
+            if waits > 10_000 {
+                return Ok(Entry::Busy);
+            }
+            std::thread::yield_now();
+            continue;
         }
+        rounds += 1;
+        let stealing = rec.as_owner() | owner::STEALING;
         if s.aux[0]
-            .compare_exchange(
-                o,
-                rec.as_owner() | owner::STEALING,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            )
+            .compare_exchange(o, stealing, Ordering::SeqCst, Ordering::SeqCst)
             .is_err()
         {
             continue;
         }
         owner::heavy();
+        // The handle may have been freed (and its slot even reused) while
+        // this thread was marking it: then give the word back untouched.
+        let live = check_live(h, s.word.load(Ordering::SeqCst));
         // SAFETY: `o` came from the owner word.
         let in_use = unsafe { ThreadRec::from_owner(o) }.is_some_and(|r| r.contains(h, false));
-        s.aux[0].store(if in_use { o } else { rec.as_owner() }, Ordering::SeqCst);
+        let next = if live.is_err() || in_use {
+            o
+        } else {
+            rec.as_owner()
+        };
+        // A CAS, not a store: if the slot was destroyed meanwhile (its aux
+        // words zeroed), this thread no longer owns anything there.
+        let _ = s.aux[0].compare_exchange(stealing, next, Ordering::SeqCst, Ordering::SeqCst);
+        // Order this thread's later reads of the slot word (in `try_enter`)
+        // after the owner word it just wrote, against a freer that sets
+        // `pending` and then reads the owner word (store-buffering pattern).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        live?;
         if in_use {
             return Ok(Entry::Busy);
         }
@@ -699,7 +721,8 @@ fn destroy(s: &'static Slot, index: u32) {
     // and no new reader can enter while pending is set.
     let obj = unsafe { (*s.obj.get()).take() };
     for a in &s.aux {
-        a.store(0, Ordering::Relaxed);
+        // Release: a `peek_aux` that reads a zero also sees the word change.
+        a.store(0, Ordering::Release);
     }
     let mut gen = (gen_of(s.word.load(Ordering::Relaxed)) + 1) & GEN_MASK;
     if gen == 0 {

@@ -555,10 +555,15 @@ fn new_store(e: EngineObj) -> Result<u64> {
     // The creating thread owns the store's bias from the start.
     let store_h = handle::insert_aux(so, [crate::owner::my_rec().as_owner(), 0, 0])?;
     // The caller handle is made on the first host callback (`caller_handle`).
-    with_store(store_h, |_, cx| {
+    let set = with_store(store_h, |_, cx| {
         cx.data_mut().store_handle = store_h;
         Ok(())
-    })?;
+    });
+    if let Err(e) = set {
+        // E.g. this thread is already inside the most stores it may nest.
+        let _ = handle::free(store_h);
+        return Err(e);
+    }
     Ok(store_h)
 }
 
