@@ -495,7 +495,8 @@
  * and finds the calling instance's exports (`wt_caller_get_export`). `args`
  * holds `nargs` slots; write `nresults` slots to `results` (pre-zeroed).
  * Slots are converted after the callback returns, so a func handle written
- * to `results` (a funcref result) must still be live at that point. Func
+ * to `results` (a funcref result) must still be live at that point (a stale
+ * one fails the call with `WT_ERR_CALLBACK`, naming the result). Func
  * handles received in `args` (funcref parameters) are new store-owned
  * handles: free them when done if the store is long-lived.
  * Return 0 on success; any other value traps the guest, and the outer

@@ -28,7 +28,8 @@ compile_error!("libwt's 64-bit slots assume a little-endian target");
 /// and finds the calling instance's exports (`wt_caller_get_export`). `args`
 /// holds `nargs` slots; write `nresults` slots to `results` (pre-zeroed).
 /// Slots are converted after the callback returns, so a func handle written
-/// to `results` (a funcref result) must still be live at that point. Func
+/// to `results` (a funcref result) must still be live at that point (a stale
+/// one fails the call with `WT_ERR_CALLBACK`, naming the result). Func
 /// handles received in `args` (funcref parameters) are new store-owned
 /// handles: free them when done if the store is long-lived.
 /// Return 0 on success; any other value traps the guest, and the outer
@@ -424,11 +425,8 @@ fn trampoline_general(
                 .map_err(|e| wasmtime::Error::msg(e.msg))?;
             // SAFETY: `r` is a valid value of type `ty` owned by this store.
             let v = unsafe { Val::from_raw(&mut scope, r, ty) };
-            *a = val_to_slot(&mut scope, &v).map_err(|e| wasmtime::Error::msg(e.msg))?;
+            *a = val_to_slot(&mut scope, &v).map_err(|e| conversion_failed("argument", i, e))?;
         }
-    }
-    if caller.data().callback_msg.is_some() {
-        caller.data_mut().callback_msg = None;
     }
     invoke(hf, &mut caller, args.as_ptr(), np, results.as_mut_ptr(), nr)?;
     if sig.numeric {
@@ -439,12 +437,24 @@ fn trampoline_general(
         let mut scope = RootScope::new(&mut caller);
         for (i, (r, v)) in raw.iter_mut().zip(results.iter()).enumerate() {
             let val = slot_to_val(&mut scope, sig.results[i], *v)
-                .map_err(|e| wasmtime::Error::msg(e.msg))?;
+                .map_err(|e| conversion_failed("result", i, e))?;
             let rv = val.to_raw(&mut scope)?;
             r.write(rv);
         }
     }
     Ok(())
+}
+
+/// A value of a host call that cannot cross as a slot (a stale func handle
+/// written as a funcref result, an externref without a libwt payload, ...):
+/// the call fails like a failing callback (`WT_ERR_CALLBACK`), with the
+/// value's position and the precise reason and status in the message.
+#[cold]
+fn conversion_failed(what: &str, i: usize, e: Error) -> wasmtime::Error {
+    wasmtime::Error::new(CallbackError {
+        status: e.status,
+        msg: format!("{what} {i} of the host callback: {}", e.msg),
+    })
 }
 
 /// Wraps a host function as a Wasmtime closure for `func_new_unchecked`.

@@ -840,3 +840,52 @@ fn wasi_preopened_directory_read_only_and_read_write() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A host callback that returns a funcref result as a stale func handle: the
+/// call fails like a failing callback, naming the result and the reason.
+#[test]
+fn callback_result_that_cannot_convert_is_a_callback_error() {
+    unsafe extern "C" fn stale_funcref(
+        env: *mut std::ffi::c_void,
+        _caller: u64,
+        _a: *const u64,
+        _n: usize,
+        r: *mut u64,
+        _m: usize,
+    ) -> i32 {
+        unsafe { *r = env as u64 };
+        0
+    }
+    let e = engine();
+    let s = store(e);
+    let m = module(
+        e,
+        r#"(module (import "host" "f" (func $f (result funcref)))
+             (func (export "get") (result i32) (ref.is_null (call $f)))
+             (func (export "one") (result i32) (i32.const 1)))"#,
+    );
+    // A func handle that was freed: stale by the time the callback returns it.
+    let (e2, s2, i2) = quick(r#"(module (func (export "x")))"#);
+    let stale = func(s2, i2, "x");
+    ok(wt_free(stale));
+    let l = linker(e);
+    define(
+        l,
+        "host",
+        "f",
+        &[],
+        &[WT_FUNCREF],
+        stale_funcref,
+        stale as *mut _,
+    );
+    let i = instantiate(l, s, m);
+    let (st, msg) = call(s, func(s, i, "get"), &[], 1).unwrap_err();
+    assert_eq!(st, WT_ERR_CALLBACK, "{msg}");
+    assert!(msg.contains("result 0 of the host callback"), "{msg}");
+    assert!(msg.contains("stale"), "{msg}");
+    // The store is still usable.
+    assert_eq!(call(s, func(s, i, "one"), &[], 1).unwrap(), vec![1]);
+    for h in [s, m, l, e, s2, e2] {
+        ok(wt_free(h));
+    }
+}
