@@ -536,8 +536,9 @@ pub unsafe extern "C" fn wt_call(
 
 /// `wt_call`'s fast path, for the common case: a live func handle of an
 /// all-numeric signature with matching counts, called with its own idle
-/// store (one CAS to enter, one to leave) or with the caller handle of the
-/// callback running on this thread (no atomic write at all). The func handle
+/// store by the thread that owns it (`owner.rs`: plain stores, no atomic
+/// read-modify-write) or with the caller handle of the callback running on
+/// this thread (already inside the store). The func handle
 /// is validated without a guard (`handle::peek_aux`): its funcref stays valid
 /// while its store is held, even if the handle is freed meanwhile. Any other
 /// case returns `None` before doing anything, and `call_checked` then runs

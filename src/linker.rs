@@ -362,43 +362,37 @@ pub unsafe extern "C" fn wt_linker_instantiate(
             // Host functions only: instantiate from the cached pre-resolved
             // form (no per-import lookups or type checks). No library lock
             // is held while wasm (the start function) runs.
-            if let Some(pre) = l.pre_for(&linker, &m) {
+            let inst = if let Some(pre) = l.pre_for(&linker, &m) {
                 drop(linker);
-                let inst = pre
-                    .instantiate(&mut *cx)
-                    .map_err(|e| map_err(e, cx.data().timed_out))?;
-                let h = handle::insert(StoreItem {
-                    store_uid: so.uid,
-                    item: inst,
-                })?;
-                cx.data_mut().adopt(h);
-                *o = h;
-                return Ok(());
-            }
-            // Resolve the imports against this store so that memories and
-            // tables are matched at their current size, not at the size they
-            // had when they were defined (`instantiate_pre` would use that
-            // stale size and refuse an import of a memory that has grown).
-            let mut imports = Vec::with_capacity(m.imports().len());
-            for import in m.imports() {
-                match linker.try_get_by_import(&mut *cx, &import) {
-                    Ok(Some(ext)) => imports.push(ext),
-                    Ok(None) => {
-                        return Err(Error::new(
-                            WT_ERR_LINK,
-                            format!(
-                                "unknown import: `{}::{}` has not been defined",
-                                import.module(),
-                                import.name()
-                            ),
-                        ))
+                pre.instantiate(&mut *cx)
+                    .map_err(|e| map_err(e, cx.data().timed_out))?
+            } else {
+                // Resolve the imports against this store so that memories and
+                // tables are matched at their current size, not at the size
+                // they had when they were defined (`instantiate_pre` would use
+                // that stale size and refuse an import of a memory that has
+                // grown).
+                let mut imports = Vec::with_capacity(m.imports().len());
+                for import in m.imports() {
+                    match linker.try_get_by_import(&mut *cx, &import) {
+                        Ok(Some(ext)) => imports.push(ext),
+                        Ok(None) => {
+                            return Err(Error::new(
+                                WT_ERR_LINK,
+                                format!(
+                                    "unknown import: `{}::{}` has not been defined",
+                                    import.module(),
+                                    import.name()
+                                ),
+                            ))
+                        }
+                        Err(e) => return Err(link_error(e)),
                     }
-                    Err(e) => return Err(link_error(e)),
                 }
-            }
-            drop(linker);
-            let inst = Instance::new(&mut *cx, &m, &imports)
-                .map_err(|e| map_err(e, cx.data().timed_out))?;
+                drop(linker);
+                Instance::new(&mut *cx, &m, &imports)
+                    .map_err(|e| map_err(e, cx.data().timed_out))?
+            };
             let h = handle::insert(StoreItem {
                 store_uid: so.uid,
                 item: inst,
