@@ -750,17 +750,6 @@ fn version_and_error_copy() {
 /// linkers of host functions: a later definition must still take effect.
 #[test]
 fn linker_definitions_after_instantiation_take_effect() {
-    unsafe extern "C" fn give(
-        env: *mut std::ffi::c_void,
-        _caller: u64,
-        _a: *const u64,
-        _n: usize,
-        r: *mut u64,
-        _m: usize,
-    ) -> i32 {
-        unsafe { *r = env as u64 };
-        0
-    }
     let e = engine();
     let m = module(
         e,
@@ -782,7 +771,7 @@ fn linker_definitions_after_instantiation_take_effect() {
         "v",
         &[],
         &[WT_I32],
-        give,
+        return_env,
         std::ptr::without_provenance_mut(1),
     );
     for round in 0..3 {
@@ -801,7 +790,7 @@ fn linker_definitions_after_instantiation_take_effect() {
         "v",
         &[],
         &[WT_I32],
-        give,
+        return_env,
         std::ptr::without_provenance_mut(2),
     );
     let i = instantiate(l, s, m);

@@ -845,17 +845,6 @@ fn wasi_preopened_directory_read_only_and_read_write() {
 /// call fails like a failing callback, naming the result and the reason.
 #[test]
 fn callback_result_that_cannot_convert_is_a_callback_error() {
-    unsafe extern "C" fn stale_funcref(
-        env: *mut std::ffi::c_void,
-        _caller: u64,
-        _a: *const u64,
-        _n: usize,
-        r: *mut u64,
-        _m: usize,
-    ) -> i32 {
-        unsafe { *r = env as u64 };
-        0
-    }
     let e = engine();
     let s = store(e);
     let m = module(
@@ -875,7 +864,7 @@ fn callback_result_that_cannot_convert_is_a_callback_error() {
         "f",
         &[],
         &[WT_FUNCREF],
-        stale_funcref,
+        return_env,
         stale as *mut _,
     );
     let i = instantiate(l, s, m);

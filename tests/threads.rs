@@ -576,21 +576,16 @@ fn finalizer_reentering_the_linker_does_not_deadlock() {
         ok(wt_linker_allow_shadowing(l, 1));
         let ft = functype(&[WT_I32], &[WT_I32]);
         for _ in 0..3 {
-            let mut cb = 0;
-            ok(unsafe {
-                wt_callback_new(
-                    ft,
-                    Some(check_cb),
-                    std::ptr::null_mut(),
-                    Some(reentrant_finalizer),
-                    &mut cb,
-                )
-            });
-            ok(unsafe {
-                wt_linker_define_func(l, "host".as_ptr().cast(), 4, "check".as_ptr().cast(), 5, cb)
-            });
-            // Only the linker holds it now: the next definition drops it.
-            ok(wt_free(cb));
+            // Only the linker holds the callback object: the next definition drops it.
+            define_with_finalizer(
+                l,
+                "host",
+                "check",
+                ft,
+                check_cb,
+                std::ptr::null_mut(),
+                reentrant_finalizer,
+            );
         }
         ok(wt_free(l));
         for h in [ft, s, m, e] {
@@ -676,20 +671,15 @@ fn store_moves_between_threads_and_busy_is_exact() {
             let m = module(e, WAT);
             let l = linker(e);
             let ft = functype(&[WT_I32], &[WT_I32]);
-            let mut cb = 0;
-            ok(unsafe {
-                wt_callback_new(
-                    ft,
-                    Some(gate_cb),
-                    gate as *const Gate as *mut c_void,
-                    Some(gate_fin),
-                    &mut cb,
-                )
-            });
-            ok(unsafe {
-                wt_linker_define_func(l, "host".as_ptr().cast(), 4, "check".as_ptr().cast(), 5, cb)
-            });
-            ok(wt_free(cb));
+            define_with_finalizer(
+                l,
+                "host",
+                "check",
+                ft,
+                gate_cb,
+                gate as *const Gate as *mut c_void,
+                gate_fin,
+            );
             ok(wt_free(ft));
             let s = store(e);
             let i = instantiate(l, s, m);

@@ -77,6 +77,47 @@ pub fn functype(params: &[i32], results: &[i32]) -> u64 {
 
 pub type Cb = unsafe extern "C" fn(*mut c_void, u64, *const u64, usize, *mut u64, usize) -> i32;
 
+/// A host callback that returns its `env` pointer as its one result (the
+/// tests pass small integers or func handles through it).
+pub unsafe extern "C" fn return_env(
+    env: *mut c_void,
+    _caller: u64,
+    _args: *const u64,
+    _nargs: usize,
+    results: *mut u64,
+    _nresults: usize,
+) -> i32 {
+    unsafe { *results = env as u64 };
+    0
+}
+
+/// Defines `module.name` in a linker from a host callback object made with
+/// `finalizer` (so the env's release can be observed), leaving the linker
+/// as the callback object's only holder.
+pub fn define_with_finalizer(
+    linker: u64,
+    module: &str,
+    name: &str,
+    functype: u64,
+    cb: Cb,
+    env: *mut c_void,
+    finalizer: unsafe extern "C" fn(*mut c_void),
+) {
+    let mut obj = 0;
+    ok(unsafe { wt_callback_new(functype, Some(cb), env, Some(finalizer), &mut obj) });
+    ok(unsafe {
+        wt_linker_define_func(
+            linker,
+            module.as_ptr().cast(),
+            module.len(),
+            name.as_ptr().cast(),
+            name.len(),
+            obj,
+        )
+    });
+    ok(wt_free(obj));
+}
+
 pub fn define(
     linker: u64,
     module: &str,
