@@ -1033,6 +1033,9 @@ int main(int argc, char **argv) {
           big = wasm_of(dir, "compile200.wat");
   fprintf(stderr, "libwt %s + Wasmtime C API, %d reps, ~%.0f ms per rep\n", wt_version(), REPS, TARGET_MS);
 
+  /* BENCH_CALLS_ONLY=1: only cases 1-5 (for iterating on the call path;
+   * the report needs a full run). */
+  const int calls_only = getenv("BENCH_CALLS_ONLY") != NULL;
   /* ---- case 9 first, while few handles are live ---- */
   wtw_t w;
   uint64_t before = wt_handle_count();
@@ -1058,6 +1061,8 @@ int main(int argc, char **argv) {
   wt_kind_t kind_few = {few, 16};
   snprintf(var, sizeof var, "wt_handle_kind, cycling over 8 handles (%zu live)", live_small);
   bench("9", "libwt", var, op_wt_handle_kind, &kind_few, UINT64_MAX);
+  size_t live_many = 0;
+  if (calls_only) goto capi_setup;
   const size_t MANY = 1u << 20; /* 1,048,576 */
   uint64_t *many = malloc(sizeof(uint64_t) * MANY);
   entry_t few_e = ROW("9", "libwt", "", op_wt_add, &add, UINT64_MAX);
@@ -1066,7 +1071,6 @@ int main(int argc, char **argv) {
   double s_few[MAX_REPS], s_same[MAX_REPS], s_high[MAX_REPS];
   uint64_t s2 = 0, i2, add2;
   wt_sf_t addhigh = {0, 0};
-  size_t live_many = 0;
   for (int i = 0; i < REPS; i++) {
     double t0 = now_ns();
     op_wt_add(&add, n9);
@@ -1115,6 +1119,7 @@ int main(int argc, char **argv) {
   (void)wasm_bytes_handles;
 
   /* ---- C API setup ---- */
+capi_setup:;
   capi_t c;
   capi_init(&c, calls, small, 1);
 
@@ -1151,6 +1156,8 @@ int main(int argc, char **argv) {
         ROW("5", "C API", "store_new + wasmtime_instance_pre_instantiate + store_delete", op_c_instantiate_pre, &ci, UINT64_MAX),
         ROW("5", "libwt", "wt_store_new + wt_free(store) only", op_wt_store_only, &wi, UINT64_MAX),
         ROW("5", "C API", "wasmtime_store_new + wasmtime_store_delete only", op_c_store_only, &ci, UINT64_MAX));
+
+  if (calls_only) goto done;
 
   /* ---- case 6 ---- */
   {
@@ -1213,6 +1220,7 @@ int main(int argc, char **argv) {
   /* ---- case 8 ---- */
   bench_threads_all(&w, &c, REPS);
 
+done:;
   char meta[512];
   snprintf(meta, sizeof meta,
            "  \"libwt_version\": \"%s\",\n  \"wasm_bytes\": {\"calls\": %zu, \"small\": %zu, \"compile200\": %zu},\n"

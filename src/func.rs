@@ -101,7 +101,7 @@ const FAST_MAX: usize = 16;
 /// `SigInfo` bit: all-numeric signature with at most `FAST_MAX` params and results.
 const FAST_BIT: u64 = 1 << 16;
 
-/// A func handle's aux word 2: `nparams | nresults << 8 | FAST_BIT | narrow
+/// A func handle's aux word 3: `nparams | nresults << 8 | FAST_BIT | narrow
 /// result mask << 32` for fast-path signatures, 0 otherwise.
 fn sig_info(sig: &Sig) -> u64 {
     let (np, nr) = (sig.params.len(), sig.results.len());
@@ -111,17 +111,33 @@ fn sig_info(sig: &Sig) -> u64 {
     np as u64 | (nr as u64) << 8 | FAST_BIT | (sig.narrow_results & 0xffff) << 32
 }
 
+/// A `Func` as two plain words, for a func handle's aux words. `Func` is
+/// `#[repr(C)]` `{ store id: u64, funcref pointer }` (Wasmtime keeps that
+/// layout for its C API's `wasmtime_func_t`), so it has no padding.
+fn func_bits(f: Func) -> [u64; 2] {
+    const _: () = assert!(std::mem::size_of::<Func>() == 16);
+    // SAFETY: 16 initialised bytes (see above) as two words.
+    unsafe { std::mem::transmute::<Func, [u64; 2]>(f) }
+}
+
+/// The inverse of [`func_bits`].
+///
+/// # Safety
+/// `b` came from `func_bits` of a `Func`.
+#[inline(always)]
+unsafe fn func_from_bits(b: [u64; 2]) -> Func {
+    // SAFETY: the bits of a valid `Func` (caller contract).
+    unsafe { std::mem::transmute::<[u64; 2], Func>(b) }
+}
+
 /// Makes a func handle owned by the store in `cx`. Its aux words (read by
-/// `wt_call` without a guard) are the store's handle, the raw funcref (valid
-/// as long as that store lives) and the signature summary.
+/// `wt_call` without a guard) are the store's handle, the `Func` (two
+/// words; only used while that store is held) and the signature summary.
 pub fn adopt_func(cx: &mut impl AsContextMut<Data = Host>, func: Func) -> Result<u64> {
     let mut c = cx.as_context_mut();
     let sig = Arc::new(Sig::from_functype(&func.ty(&c)));
-    let aux = [
-        c.data().store_handle,
-        func.to_raw(&mut c) as usize as u64,
-        sig_info(&sig),
-    ];
+    let [f0, f1] = func_bits(func);
+    let aux = [c.data().store_handle, f0, f1, sig_info(&sig)];
     let h = handle::insert_aux(
         FuncObj {
             store_uid: c.data().uid,
@@ -555,26 +571,32 @@ unsafe fn call_fast(
     results: *mut u64,
     nresults: usize,
 ) -> Option<i32> {
-    let [fstore, raw, info] = handle::peek_aux(func, handle::WT_KIND_FUNC)?;
+    let [fstore, f0, f1, info] = handle::peek_aux(func, handle::WT_KIND_FUNC)?;
     // Counts below 256 cannot alias in the packed comparison; a fast-path
     // signature has at most FAST_MAX of each.
     if (nargs | nresults) >= 256
-        || info & 0x1_ffff != nargs as u64 | (nresults as u64) << 8 | FAST_BIT
-        || (args.is_null() & (nargs != 0))
-        || (results.is_null() & (nresults != 0))
+        || info as u32 as u64 != nargs as u64 | (nresults as u64) << 8 | FAST_BIT
     {
         return None;
     }
-    let rec = crate::owner::my_rec();
+    // NULL is allowed with a 0 count; one test in the common case.
+    if (args.is_null() | results.is_null())
+        && ((args.is_null() && nargs != 0) || (results.is_null() && nresults != 0))
+    {
+        return None;
+    }
+    let me = crate::owner::me();
     if store == fstore {
-        let entry = handle::try_enter(store, handle::WT_KIND_STORE, rec)?;
-        let handle::Object::Store(so) = entry.obj() else {
-            return None;
-        };
-        let me = rec.id.get();
-        if !so.stack_checked(me) {
+        // `fstore` is the store handle the func was made in, so `store` is
+        // of the store kind; `try_enter` checks that it is still live.
+        // SAFETY: the table issued `fstore` (a func's aux words).
+        let entry = unsafe { handle::try_enter(store, me) }?;
+        // SAFETY: a store slot's aux[1] is its StoreObj, alive while we are inside.
+        let so = unsafe { &*(entry.aux(1) as *const crate::store::StoreObj) };
+        let id = entry.rec().id.get();
+        if !so.stack_checked(id) {
             let engine = so.engine.engine.clone();
-            if let Err(e) = crate::store::check_native_stack_slow(so, me, &engine) {
+            if let Err(e) = crate::store::check_native_stack_slow(so, id, &engine) {
                 return Some(e.store());
             }
         }
@@ -584,35 +606,35 @@ unsafe fn call_fast(
         crate::store::StoreObj::arm_timeout(st.data_mut());
         // SAFETY: `raw` is a funcref of this store (the func handle's store
         // is `store`, which is alive), the counts match its signature.
-        Some(crate::ffi::status(unsafe {
-            raw_call(st, raw, info, args, results)
-        }))
+        let r = unsafe { raw_call(st, [f0, f1], info, args, results) };
+        entry.leave();
+        Some(crate::ffi::status(r))
     } else {
-        let [cstore, _, _] = handle::peek_aux(store, handle::WT_KIND_CALLER)?;
+        let [cstore, ..] = handle::peek_aux(store, handle::WT_KIND_CALLER)?;
         if cstore != fstore {
             return None;
         }
-        let handle::Object::Store(so) = handle::held_by(cstore, handle::WT_KIND_STORE, rec)? else {
+        let handle::Object::Store(so) = handle::held_by(cstore, handle::WT_KIND_STORE, me)? else {
             return None;
         };
         // SAFETY: this thread holds the store up its stack.
         let caller = unsafe { so.current_caller() }?;
         // SAFETY: as above, through the running callback's Caller.
         Some(crate::ffi::status(unsafe {
-            raw_call(caller, raw, info, args, results)
+            raw_call(caller, [f0, f1], info, args, results)
         }))
     }
 }
 
-/// Calls the funcref `raw` of the store in `cx` with numeric slots.
+/// Calls the func (as [`func_bits`]) of the store in `cx` with numeric slots.
 ///
 /// # Safety
-/// `raw` is a funcref owned by that store; `info` is its `sig_info` (fast);
+/// `f` are the bits of a func of this store; `info` is its `sig_info` (fast);
 /// `args`/`results` hold its parameter/result counts of slots.
 #[inline(always)]
 unsafe fn raw_call(
     mut cx: impl AsContextMut<Data = Host>,
-    raw: u64,
+    f: [u64; 2],
     info: u64,
     args: *const u64,
     results: *mut u64,
@@ -628,10 +650,8 @@ unsafe fn raw_call(
             vals.add(i).write(ValRaw::u64(0));
         }
     }
-    // SAFETY: `raw` belongs to this store (caller contract).
-    let Some(f) = (unsafe { Func::from_raw(&mut cx, raw as usize as *mut c_void) }) else {
-        return Err(Error::internal("func handle without a funcref"));
-    };
+    // SAFETY: the bits of a func of this store (caller contract).
+    let f = unsafe { func_from_bits(f) };
     // SAFETY: every param and result is numeric, the buffer holds
     // max(params, results) initialised values, the func is of this store.
     if let Err(e) = unsafe {

@@ -111,19 +111,21 @@ pub fn kind_name(kind: i32) -> &'static str {
 }
 
 /// Every object that a handle can name.
+///
+/// Every payload is one pointer wide, so that an `Option<Object>` is 16
+/// bytes and a slot (word, four aux words, object) fits one cache line.
 pub enum Object {
-    Engine(crate::engine::EngineObj),
+    Engine(Box<crate::engine::EngineObj>),
     Config(Box<crate::engine::ConfigObj>),
     Store(Box<crate::store::StoreObj>),
     Module(wasmtime::Module),
     Linker(Box<crate::linker::LinkerObj>),
-    Instance(crate::store::StoreItem<wasmtime::Instance>),
-    // Boxed so that a slot (word, aux words, object) fits one cache line.
+    Instance(Box<crate::store::StoreItem<wasmtime::Instance>>),
     Func(Box<crate::func::FuncObj>),
     Memory(Box<crate::store::StoreItem<wasmtime::Memory>>),
     Global(Box<crate::store::StoreItem<wasmtime::Global>>),
     Table(Box<crate::store::StoreItem<wasmtime::Table>>),
-    Bytes(Box<[u8]>),
+    Bytes(Box<Box<[u8]>>),
     FuncType(std::sync::Arc<crate::types::Sig>),
     Callback(std::sync::Arc<crate::func::HostFunc>),
     WasiConfig(Box<crate::wasi::WasiConfigObj>),
@@ -193,13 +195,10 @@ macro_rules! kinds {
 }
 
 kinds! {
-    crate::engine::EngineObj => Engine, WT_KIND_ENGINE;
     Box<crate::engine::ConfigObj> => Config, WT_KIND_CONFIG;
     Box<crate::store::StoreObj> => Store, WT_KIND_STORE;
     wasmtime::Module => Module, WT_KIND_MODULE;
     Box<crate::linker::LinkerObj> => Linker, WT_KIND_LINKER;
-    crate::store::StoreItem<wasmtime::Instance> => Instance, WT_KIND_INSTANCE;
-    Box<[u8]> => Bytes, WT_KIND_BYTES;
     std::sync::Arc<crate::types::Sig> => FuncType, WT_KIND_FUNCTYPE;
     std::sync::Arc<crate::func::HostFunc> => Callback, WT_KIND_CALLBACK;
     Box<crate::wasi::WasiConfigObj> => WasiConfig, WT_KIND_WASI_CONFIG;
@@ -207,6 +206,9 @@ kinds! {
 }
 
 kinds! {
+    crate::engine::EngineObj => box Engine, WT_KIND_ENGINE;
+    crate::store::StoreItem<wasmtime::Instance> => box Instance, WT_KIND_INSTANCE;
+    Box<[u8]> => box Bytes, WT_KIND_BYTES;
     crate::func::FuncObj => box Func, WT_KIND_FUNC;
     crate::store::StoreItem<wasmtime::Memory> => box Memory, WT_KIND_MEMORY;
     crate::store::StoreItem<wasmtime::Global> => box Global, WT_KIND_GLOBAL;
@@ -229,7 +231,7 @@ const GEN_SHIFT: u32 = 32;
 const GEN_MASK: u64 = 0xff_ffff;
 
 /// Number of plain per-handle words readable without a guard ([`peek_aux`]).
-pub(crate) const AUX: usize = 3;
+pub(crate) const AUX: usize = 4;
 
 #[repr(align(64))]
 struct Slot {
@@ -247,7 +249,7 @@ struct Slot {
 unsafe impl Sync for Slot {}
 
 const _: () = assert!(
-    std::mem::size_of::<Slot>() == 64,
+    std::mem::size_of::<Option<Object>>() == 16 && std::mem::size_of::<Slot>() == 64,
     "slot must fit one cache line"
 );
 
@@ -276,6 +278,24 @@ fn slot(index: u32) -> Option<&'static Slot> {
     Some(unsafe { &*page.add(index as usize & (PAGE_SIZE - 1)) })
 }
 
+/// The slot of an index that the table once issued (its page exists and
+/// pages are never freed), without the range checks of [`slot`].
+///
+/// # Safety
+/// `index` is the index of a handle that `insert_aux` returned.
+#[inline(always)]
+unsafe fn slot_issued(index: u32) -> &'static Slot {
+    // SAFETY: an issued index is below MAX_PAGES * PAGE_SIZE and its page
+    // was published (Release) before the handle was returned.
+    unsafe {
+        let page = PAGES
+            .get_unchecked((index >> PAGE_BITS) as usize)
+            .load(Ordering::Acquire);
+        debug_assert!(!page.is_null());
+        &*page.add(index as usize & (PAGE_SIZE - 1))
+    }
+}
+
 fn gen_of(word: u64) -> u64 {
     (word >> GEN_SHIFT) & GEN_MASK
 }
@@ -288,8 +308,10 @@ pub fn insert<T: Kind>(value: T) -> Result<u64> {
     insert_aux(value, [0; AUX])
 }
 
-/// Adds an object with its aux words (see [`peek_aux`]).
+/// Adds an object with its aux words (see [`peek_aux`]). `aux[0]` must be
+/// 0, a handle, or (stores only) an owner word: `try_enter` relies on that.
 pub fn insert_aux<T: Kind>(value: T, aux: [u64; AUX]) -> Result<u64> {
+    debug_assert!(aux[0] == 0 || aux[0] >> KIND_SHIFT != 0 || T::KIND == WT_KIND_STORE);
     let index = {
         let mut a = ALLOC.lock();
         if a.free.len() > REUSE_AFTER || a.next as usize >= MAX_PAGES * PAGE_SIZE {
@@ -455,19 +477,21 @@ pub fn check_kind(h: u64, actual: i32, expected: i32) -> Result<()> {
 pub fn peek_aux(h: u64, kind: i32) -> Option<[u64; AUX]> {
     let s = slot(h as u32)?;
     let w1 = s.word.load(Ordering::Acquire);
-    if w1 >> 32 != h >> 32 || (h >> KIND_SHIFT) as i32 != kind || w1 & PENDING != 0 {
-        return None;
-    }
     let aux = [
         s.aux[0].load(Ordering::Relaxed),
         s.aux[1].load(Ordering::Relaxed),
         s.aux[2].load(Ordering::Relaxed),
+        s.aux[3].load(Ordering::Relaxed),
     ];
     // Pairs with the Release stores of the aux words in `insert_aux`: if
     // any value came from a later life of the slot, the word has changed.
     std::sync::atomic::fence(Ordering::Acquire);
     let w2 = s.word.load(Ordering::Relaxed);
-    if w2 >> 32 != w1 >> 32 || w2 & PENDING != 0 {
+    // One branch: both words name `h` (generation and kind), neither is
+    // being freed, and `h` is of the kind asked for.
+    if (((w1 ^ h) | (w2 ^ h)) >> 32 | ((w1 | w2) & PENDING) | ((h >> KIND_SHIFT) ^ kind as u64))
+        != 0
+    {
         return None;
     }
     Some(aux)
@@ -483,6 +507,19 @@ pub struct Excl {
 }
 
 impl Excl {
+    /// The record of the thread that is inside.
+    #[inline(always)]
+    pub fn rec(&self) -> &'static ThreadRec {
+        self.rec
+    }
+
+    /// Aux word `i` of the store's slot (fixed while anyone is inside,
+    /// except `aux[0]`, the owner).
+    #[inline(always)]
+    pub fn aux(&self, i: usize) -> u64 {
+        self.slot.aux[i].load(Ordering::Relaxed)
+    }
+
     pub fn obj(&self) -> &Object {
         // SAFETY: while this thread is inside the store, it is not destroyed.
         unsafe {
@@ -493,15 +530,28 @@ impl Excl {
     }
 }
 
-impl Drop for Excl {
+impl Excl {
+    /// Leaves the store (what dropping does; inlined on the call path,
+    /// while the drop glue serves unwinding).
     #[inline(always)]
-    fn drop(&mut self) {
+    pub fn leave(self) {
+        std::mem::ManuallyDrop::new(self).leave_inner();
+    }
+
+    #[inline(always)]
+    fn leave_inner(&self) {
         self.rec.pop(self.depth);
-        owner::light();
+        self.rec.light();
         // Freed while we were inside: the freer left the destruction to us.
         if self.slot.word.load(Ordering::SeqCst) & PENDING != 0 {
             release_last(self.slot, self.index);
         }
+    }
+}
+
+impl Drop for Excl {
+    fn drop(&mut self) {
+        self.leave_inner();
     }
 }
 
@@ -538,8 +588,10 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
     // microseconds, so that is waited for rather than reported as busy.
     let mut rounds = 0;
     let mut waits = 0;
+    let me = owner::me();
     while rounds < 8 {
-        if let Some(ex) = try_enter(h, kind, rec) {
+        // SAFETY: `locate` found the page of `h`'s index (all `try_enter` needs).
+        if let Some(ex) = unsafe { try_enter(h, me) } {
             return Ok(Entry::Excl(ex));
         }
         check_live(h, s.word.load(Ordering::Acquire))?;
@@ -599,16 +651,36 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
     Ok(Entry::Busy)
 }
 
-/// Fast exclusive entry for the owner thread: `Some` only when `rec` owns
-/// the live, idle store `h`; `None` means "take [`enter`]" (which reports why).
+/// The record of the thread that owns store `h`'s bias, or `None` while a
+/// thief is taking the bias. May be read from a slot in any state: every
+/// slot's `aux[0]` holds 0, a handle (kind in the top byte, never a valid
+/// pointer) or, for a store, its owner (a record pointer, canonical, with
+/// perhaps [`owner::STEALING`]); only the last is dereferenced. The caller
+/// re-checks the slot word (and the owner) before relying on the answer.
 #[inline(always)]
-pub fn try_enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Option<Excl> {
+fn owner_rec(s: &'static Slot) -> Option<&'static ThreadRec> {
+    let o = s.aux[0].load(Ordering::Relaxed);
+    if o & (0xff00_0000_0000_0000 | owner::STEALING) != 0 {
+        return None;
+    }
+    // SAFETY: `o` is 0 or a record pointer (above); records are never freed.
+    unsafe { ThreadRec::from_owner(o) }
+}
+
+/// Fast exclusive entry for the owner thread (`me` = [`owner::me`]): `Some`
+/// only when this thread owns the live, idle store `h` (whose kind the
+/// caller has checked); `None` means "take [`enter`]" (which reports why).
+///
+/// # Safety
+/// `h` is a store handle that the table issued (live or not): e.g. one
+/// read from a func handle's aux words, or one `locate` accepted.
+#[inline(always)]
+pub unsafe fn try_enter(h: u64, me: u64) -> Option<Excl> {
     let index = h as u32;
-    let s = slot(index)?;
-    if (h >> KIND_SHIFT) as i32 != kind
-        || s.aux[0].load(Ordering::Relaxed) != rec.as_owner()
-        || rec.contains(h, true)
-    {
+    // SAFETY: caller contract.
+    let s = unsafe { slot_issued(index) };
+    let rec = owner_rec(s)?;
+    if !rec.is_mine(me) || (!rec.is_empty() && rec.contains(h, true)) {
         return None;
     }
     let depth = rec.push(h)?;
@@ -618,10 +690,11 @@ pub fn try_enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Option<Excl> {
         rec,
         depth,
     };
-    owner::light();
+    rec.light();
+    // After the fence: the store is still `h`, not being freed, and still
+    // ours; then nobody destroys it or takes it over until we leave.
     let w = s.word.load(Ordering::Acquire);
-    if w >> 32 != h >> 32 || w & PENDING != 0 || s.aux[0].load(Ordering::Relaxed) != rec.as_owner()
-    {
+    if ((w ^ h) >> 32 | (w & PENDING)) != 0 || s.aux[0].load(Ordering::Relaxed) != rec.as_owner() {
         // Leaving handles a free that raced with this entry.
         drop(ex);
         return None;
@@ -629,16 +702,22 @@ pub fn try_enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Option<Excl> {
     Some(ex)
 }
 
-/// The object of a store handle that this thread (`rec`) is inside further
-/// up its stack; `None` otherwise.
+/// The object of a store handle that this thread (`me` = [`owner::me`]) is
+/// inside further up its stack; `None` otherwise. (A thread inside a store
+/// owns its bias: nobody takes it over meanwhile.)
 #[inline(always)]
-pub fn held_by(h: u64, kind: i32, rec: &'static ThreadRec) -> Option<&'static Object> {
+pub fn held_by(h: u64, kind: i32, me: u64) -> Option<&'static Object> {
     let s = slot(h as u32)?;
-    let w = s.word.load(Ordering::Acquire);
-    if w >> 32 != h >> 32 || (h >> KIND_SHIFT) as i32 != kind || w & PENDING != 0 {
+    if (h >> KIND_SHIFT) as i32 != kind {
         return None;
     }
-    if !rec.contains(h, true) {
+    let w = s.word.load(Ordering::Acquire);
+    if ((w ^ h) >> 32 | (w & PENDING)) != 0 {
+        return None;
+    }
+    // A thread inside a store owns it: no one takes the bias meanwhile.
+    let rec = owner_rec(s)?;
+    if !rec.is_mine(me) || !rec.contains(h, true) {
         return None;
     }
     // SAFETY: this thread is inside the store up its stack, so it is not

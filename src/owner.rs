@@ -49,11 +49,18 @@ pub(crate) const STEALING: u64 = 1;
 /// A thread's record: the stores it is inside right now.
 #[repr(align(64))]
 pub struct ThreadRec {
+    /// [`me`] of the thread this record is assigned to, 0 while it is free.
+    /// Lets a thread recognise its own record through a store's owner word
+    /// without a thread-local lookup (see [`ThreadRec::is_mine`]).
+    tid: AtomicU64,
     /// Store handles this thread is inside (a stack; 0 = unused entry).
     /// Written only by the owning thread; read by others after a heavy fence.
     inside: [AtomicU64; DEPTH],
     /// Used entries of `inside`; only the owning thread touches it.
     depth: Cell<usize>,
+    /// [`ThreadRec::light`] must be a real fence (no membarrier here); a copy of that
+    /// process-wide decision next to the fields the call path reads anyway.
+    fenced: Cell<bool>,
     /// Unique per thread that ever used this record (never 0), so caches
     /// keyed by it (a store's native-stack check) never match a later thread.
     pub id: Cell<u64>,
@@ -99,6 +106,34 @@ impl ThreadRec {
         self.depth.set(d);
     }
 
+    /// Whether this record is the calling thread's (`me` = [`me()`]).
+    ///
+    /// Thread pointers are unique among live threads, and a record's `tid`
+    /// is cleared by its thread's exit before that thread's pointer can be
+    /// reused by a new thread; so equality means "assigned to me".
+    #[inline(always)]
+    pub fn is_mine(&self, me: u64) -> bool {
+        self.tid.load(Ordering::Relaxed) == me
+    }
+
+    /// Whether this thread is inside no store (the owning thread only).
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.depth.get() == 0
+    }
+
+    /// The owner side of the asymmetric fence: orders the owner's earlier
+    /// stores before its later loads, given that other threads use [`heavy`]
+    /// (the owning thread only).
+    #[inline(always)]
+    pub fn light(&self) {
+        if self.fenced.get() {
+            fence(Ordering::SeqCst);
+        } else {
+            compiler_fence(Ordering::SeqCst);
+        }
+    }
+
     pub fn as_owner(&self) -> u64 {
         self as *const ThreadRec as u64
     }
@@ -129,16 +164,23 @@ fn new_rec() -> &'static ThreadRec {
     r.next_id += 1;
     let rec = r.free.pop().unwrap_or_else(|| {
         Box::leak(Box::new(ThreadRec {
+            tid: AtomicU64::new(0),
             inside: [const { AtomicU64::new(0) }; DEPTH],
             depth: Cell::new(0),
+            fenced: Cell::new(true),
             id: Cell::new(0),
         }))
     });
     rec.id.set(id);
+    rec.fenced.set(!ASYMMETRIC.load(Ordering::Relaxed));
+    rec.tid.store(me(), Ordering::Relaxed);
     rec
 }
 
 fn recycle(rec: &'static ThreadRec) {
+    // First: a later thread with this thread's pointer must not take the
+    // record for its own (see `is_mine`).
+    rec.tid.store(0, Ordering::Release);
     // A thread can only exit outside every store, so its stack is empty
     // (unless it was killed inside a call; then keep the record out of use).
     if rec.depth.get() == 0 {
@@ -218,6 +260,47 @@ mod tls {
 
 pub use tls::my_rec;
 
+/// The calling thread's identity: its thread pointer, unique among live
+/// threads and never 0 (one instruction where the ABI defines it).
+#[inline(always)]
+pub fn me() -> u64 {
+    #[cfg(all(
+        target_arch = "x86_64",
+        any(target_os = "linux", target_os = "android")
+    ))]
+    {
+        let tp: u64;
+        // SAFETY: the x86-64 TLS ABI stores the thread pointer itself at
+        // %fs:0 (glibc, musl and bionic all follow it).
+        unsafe {
+            std::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) tp,
+                options(nostack, readonly, preserves_flags, pure))
+        };
+        tp
+    }
+    #[cfg(all(
+        target_arch = "aarch64",
+        any(target_os = "linux", target_os = "android")
+    ))]
+    {
+        let tp: u64;
+        // SAFETY: reading the EL0 thread pointer register has no effects.
+        unsafe {
+            std::arch::asm!("mrs {}, tpidr_el0", out(reg) tp,
+                options(nomem, nostack, preserves_flags, pure))
+        };
+        tp
+    }
+    #[cfg(not(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        any(target_os = "linux", target_os = "android")
+    )))]
+    {
+        thread_local!(static ME: u8 = const { 0 });
+        ME.with(|m| m as *const u8 as u64)
+    }
+}
+
 // ---- fences -------------------------------------------------------------------
 
 /// Whether `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` works here.
@@ -258,19 +341,8 @@ fn register_membarrier() -> bool {
     false
 }
 
-/// The owner side of the asymmetric fence: orders the owner's earlier stores
-/// before its later loads, given that other threads use [`heavy`].
-#[inline(always)]
-pub fn light() {
-    if ASYMMETRIC.load(Ordering::Relaxed) {
-        compiler_fence(Ordering::SeqCst);
-    } else {
-        fence(Ordering::SeqCst);
-    }
-}
-
 /// The other side: after it, every store another thread made before its
-/// last [`light`] is visible, or that thread's loads after its fence see ours.
+/// last [`ThreadRec::light`] is visible, or that thread's loads after its fence see ours.
 #[cold]
 pub fn heavy() {
     #[cfg(target_os = "linux")]

@@ -90,7 +90,7 @@ impl Host {
             CallerObj {
                 store: self.store_handle,
             },
-            [self.store_handle, 0, 0],
+            [self.store_handle, 0, 0, 0],
         )
     }
 
@@ -131,9 +131,9 @@ pub struct StoreObj {
     pub engine: EngineObj,
     current_caller: Cell<*mut c_void>,
     interrupt: Arc<AtomicBool>,
-    /// `check_native_stack`'s verdict cached for one thread: (thread token,
-    /// lowest allowed stack pointer, stack top). Owner thread only.
-    stack_ok: Cell<(u64, usize, usize)>,
+    /// `check_native_stack`'s verdict cached for one thread: (thread
+    /// record id, lowest allowed stack pointer). Owner thread only.
+    stack_ok: Cell<(u64, usize)>,
     store: UnsafeCell<Store<Host>>,
 }
 
@@ -324,8 +324,9 @@ impl StoreObj {
     pub fn stack_checked(&self, me: u64) -> bool {
         let marker = 0u8;
         let sp = std::ptr::addr_of!(marker) as usize;
-        let (thread, floor, top) = self.stack_ok.get();
-        thread == me && sp >= floor && sp <= top
+        let (thread, floor) = self.stack_ok.get();
+        // (Above the thread's stack is a fiber's: the slow path lets it pass.)
+        thread == me && sp >= floor
     }
 
     /// The `wasmtime::Store`. Only for the thread that holds the store busy,
@@ -381,7 +382,7 @@ pub fn check_native_stack_slow(so: &StoreObj, me: u64, engine: &Engine) -> Resul
     let left = sp - low;
     let budget = engine.get_max_wasm_stack();
     let need = budget.saturating_add(HOST_STACK_RESERVE);
-    so.stack_ok.set((me, low.saturating_add(need), high));
+    so.stack_ok.set((me, low.saturating_add(need)));
     if left >= need {
         return Ok(());
     }
@@ -403,11 +404,10 @@ pub fn check_native_stack_slow(so: &StoreObj, me: u64, engine: &Engine) -> Resul
 
 /// Resolves a store or caller handle and runs `f` with exclusive use of the store.
 pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) -> Result<R> {
-    let me = crate::owner::my_rec();
     if (h >> 56) as i32 == handle::WT_KIND_CALLER {
-        return with_caller(h, me, f);
+        return with_caller(h, crate::owner::me(), f);
     }
-    match handle::enter(h, handle::WT_KIND_STORE, me) {
+    match handle::enter(h, handle::WT_KIND_STORE, crate::owner::my_rec()) {
         Ok(Entry::Excl(ex)) => {
             let Object::Store(so) = ex.obj() else {
                 return Err(Error::internal("store handle without a store"));
@@ -450,11 +450,7 @@ pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) ->
 
 /// `with_store` for a caller handle: valid only inside its host callback, on
 /// the thread running it.
-fn with_caller<R>(
-    h: u64,
-    me: &'static crate::owner::ThreadRec,
-    f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>,
-) -> Result<R> {
+fn with_caller<R>(h: u64, me: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) -> Result<R> {
     let store = handle::get::<CallerObj>(h)?.store;
     match handle::held_by(store, handle::WT_KIND_STORE, me) {
         // SAFETY: this thread is inside the store up its stack.
@@ -545,7 +541,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
         engine: e,
         current_caller: Cell::new(std::ptr::null_mut()),
         interrupt,
-        stack_ok: Cell::new((0, 0, 0)),
+        stack_ok: Cell::new((0, 0)),
         store: UnsafeCell::new(store),
     });
     // The Box keeps its address when moved into the table.
@@ -553,7 +549,10 @@ fn new_store(e: EngineObj) -> Result<u64> {
     // SAFETY: nobody else can see `so` yet.
     unsafe { (*so.store.get()).data_mut().caller_cell = cell };
     // The creating thread owns the store's bias from the start.
-    let store_h = handle::insert_aux(so, [crate::owner::my_rec().as_owner(), 0, 0])?;
+    // aux[1]: the StoreObj itself, for `wt_call`'s fast path (the Box keeps
+    // its address in the table).
+    let so_ptr = &*so as *const StoreObj as u64;
+    let store_h = handle::insert_aux(so, [crate::owner::my_rec().as_owner(), so_ptr, 0, 0])?;
     // The caller handle is made on the first host callback (`caller_handle`).
     let set = with_store(store_h, |_, cx| {
         cx.data_mut().store_handle = store_h;

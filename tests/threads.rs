@@ -765,3 +765,77 @@ fn store_moves_between_threads_and_busy_is_exact() {
         },
     );
 }
+
+/// A store's right of use is biased to a thread record, which libwt finds
+/// through the thread pointer on the call path. Threads that made stores
+/// exit; new threads (which often get the dead threads' thread pointers and
+/// recycled records) and the test thread keep using those stores, with
+/// callbacks re-entering them.
+#[test]
+fn stores_outlive_the_threads_that_made_them() {
+    watchdog(
+        "stores_outlive_their_threads",
+        Duration::from_secs(120),
+        || {
+            let env = leak_env(false);
+            let (e, m, l) = shared_setup(env);
+            mark_thread();
+            let mut made = Vec::new();
+            for round in 0..40u64 {
+                // Made and used on a thread that then exits.
+                let (s, via) = std::thread::spawn(move || {
+                    mark_thread();
+                    let s = store(e);
+                    let i = instantiate(l, s, m);
+                    let via = func(s, i, "via_host");
+                    let mut out = 0;
+                    ok(unsafe { wt_call(s, via, &round, 1, &mut out, 1) });
+                    assert_eq!(out, round * 2);
+                    (s, via)
+                })
+                .join()
+                .unwrap();
+                // Used by the next thread (perhaps with the same thread
+                // pointer and the same recycled record), then by this one.
+                std::thread::spawn(move || {
+                    mark_thread();
+                    for x in 0..3u64 {
+                        let mut out = 0;
+                        ok(unsafe { wt_call(s, via, &x, 1, &mut out, 1) });
+                        assert_eq!(out, x * 2);
+                    }
+                })
+                .join()
+                .unwrap();
+                let mut out = 0;
+                ok(unsafe { wt_call(s, via, &7, 1, &mut out, 1) });
+                assert_eq!(out, 14);
+                made.push((s, via));
+            }
+            // Every store again from a fresh thread, and from this one.
+            let all = made.clone();
+            std::thread::spawn(move || {
+                mark_thread();
+                for (k, (s, via)) in all.into_iter().enumerate() {
+                    let mut out = 0;
+                    ok(unsafe { wt_call(s, via, &(k as u64), 1, &mut out, 1) });
+                    assert_eq!(out, 2 * k as u64);
+                }
+            })
+            .join()
+            .unwrap();
+            for (s, via) in &made {
+                let mut out = 0;
+                ok(unsafe { wt_call(*s, *via, &1, 1, &mut out, 1) });
+                assert_eq!(out, 2);
+            }
+            assert_eq!(env.calls.load(Ordering::Relaxed), 40 * 5 + 80);
+            for (s, _) in made {
+                ok(wt_free(s));
+            }
+            ok(wt_free(l));
+            ok(wt_free(m));
+            ok(wt_free(e));
+        },
+    );
+}
