@@ -473,12 +473,60 @@ fn conversion_failed(what: &str, i: usize, e: Error) -> wasmtime::Error {
     })
 }
 
-/// Wraps a host function as a Wasmtime closure for `func_new_unchecked`.
-pub fn host_closure(
-    hf: Arc<HostFunc>,
-) -> impl Fn(Caller<'_, Host>, &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()> + Send + Sync + 'static
-{
-    move |caller, raw| trampoline(&hf, caller, raw)
+/// Something made from a host closure of any type: a `Func` of a store or
+/// a linker definition (see [`with_host_closure`]).
+pub trait TakeClosure {
+    type Out;
+    fn take<F>(self, f: F) -> Self::Out
+    where
+        F: Fn(Caller<'_, Host>, &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()>
+            + Send
+            + Sync
+            + 'static;
+}
+
+/// Wraps a host function as a Wasmtime closure for `func_new_unchecked` and
+/// hands it to `t`. Small numeric signatures (up to 3 params and 1 result)
+/// get a trampoline specialised to their shape: straight-line copies, no
+/// decoding of the signature on each call.
+pub fn with_host_closure<T: TakeClosure>(hf: Arc<HostFunc>, t: T) -> T::Out {
+    macro_rules! shapes {
+        ($(($p:literal, $r:literal))*) => {
+            match hf.info & (FAST_BIT | 0xffff) {
+                $(x if x == FAST_BIT | $p | $r << 8 => {
+                    t.take(move |caller, raw| shaped::<$p, $r>(&hf, caller, raw))
+                })*
+                _ => t.take(move |caller, raw| trampoline(&hf, caller, raw)),
+            }
+        };
+    }
+    shapes!((0, 0)(1, 0)(2, 0)(3, 0)(0, 1)(1, 1)(2, 1)(3, 1))
+}
+
+/// The trampoline for numeric signatures of `NP` params and `NR` results.
+#[inline(always)]
+fn shaped<const NP: usize, const NR: usize>(
+    hf: &HostFunc,
+    mut caller: Caller<'_, Host>,
+    raw: &mut [MaybeUninit<ValRaw>],
+) -> wasmtime::Result<()> {
+    debug_assert!(raw.len() >= NP.max(NR));
+    let narrow = hf.info >> 32;
+    let mut args = [0u64; NP];
+    let mut results = [0u64; NR];
+    for (i, a) in args.iter_mut().enumerate() {
+        // SAFETY: Wasmtime passes max(params, results) values, the first
+        // NP initialised with the params.
+        let v = unsafe { raw.get_unchecked(i).assume_init_ref() }.get_u64();
+        // The upper half of an i32/f32 raw value is unspecified.
+        *a = v & (u64::MAX >> (((narrow >> i) & 1) << 5));
+    }
+    invoke(hf, &mut caller, args.as_ptr(), NP, results.as_mut_ptr(), NR)?;
+    for (i, r) in results.iter().enumerate() {
+        // SAFETY: i < NR <= raw.len().
+        unsafe { raw.get_unchecked_mut(i).write(ValRaw::u64(*r)) };
+    }
+    Ok(())
 }
 
 pub fn new_hostfunc(
@@ -826,9 +874,26 @@ pub unsafe extern "C" fn wt_func_new(store: u64, callback: u64, out_func: *mut u
         let o = unsafe { out(out_func, "out_func")? };
         let hf = handle::get::<Arc<HostFunc>>(callback)?.clone();
         with_store(store, |so, cx| {
+            struct NewFunc<'a, 'b> {
+                cx: &'a mut Cx<'b>,
+                ty: wasmtime::FuncType,
+            }
+            impl TakeClosure for NewFunc<'_, '_> {
+                type Out = Func;
+                fn take<F>(self, f: F) -> Func
+                where
+                    F: Fn(Caller<'_, Host>, &mut [MaybeUninit<ValRaw>]) -> wasmtime::Result<()>
+                        + Send
+                        + Sync
+                        + 'static,
+                {
+                    // SAFETY: the trampolines read and write exactly the
+                    // values of `ty` (the host function's signature).
+                    unsafe { Func::new_unchecked(&mut *self.cx, self.ty, f) }
+                }
+            }
             let ty = hf.sig.to_functype(&so.engine.engine)?;
-            // SAFETY: the trampoline reads and writes exactly the values of `ty`.
-            let func = unsafe { Func::new_unchecked(&mut *cx, ty, host_closure(hf)) };
+            let func = with_host_closure(hf, NewFunc { cx: &mut *cx, ty });
             *o = adopt_func(cx, func)?;
             Ok(())
         })

@@ -12,7 +12,7 @@ use wasmtime::{Engine, Extern, Instance, InstancePre, Linker, Module};
 use crate::engine::EngineObj;
 use crate::error::{self, Error, Result, WT_ERR_BUSY, WT_ERR_LINK};
 use crate::ffi::{guard, out, str_arg};
-use crate::func::{host_closure, new_hostfunc, HostFunc, WtCallback};
+use crate::func::{new_hostfunc, with_host_closure, HostFunc, TakeClosure, WtCallback};
 use crate::handle::{self, Object};
 use crate::store::{check_same_store, with_store, Host, StoreItem};
 
@@ -167,10 +167,45 @@ pub extern "C" fn wt_linker_allow_shadowing(linker: u64, on: i32) -> i32 {
 }
 
 pub fn define_hostfunc(l: &LinkerObj, module: &str, name: &str, hf: Arc<HostFunc>) -> Result<()> {
+    struct Define<'a> {
+        linker: &'a mut Linker<Host>,
+        module: &'a str,
+        name: &'a str,
+        ty: wasmtime::FuncType,
+    }
+    impl TakeClosure for Define<'_> {
+        type Out = wasmtime::Result<()>;
+        fn take<F>(self, f: F) -> wasmtime::Result<()>
+        where
+            F: Fn(
+                    wasmtime::Caller<'_, Host>,
+                    &mut [std::mem::MaybeUninit<wasmtime::ValRaw>],
+                ) -> wasmtime::Result<()>
+                + Send
+                + Sync
+                + 'static,
+        {
+            // SAFETY: the trampolines read and write exactly the values of
+            // `ty` (the host function's signature).
+            unsafe {
+                self.linker
+                    .func_new_unchecked(self.module, self.name, self.ty, f)
+            }?;
+            Ok(())
+        }
+    }
     let ty = hf.sig.to_functype(&l.engine)?;
     let mut linker = l.write()?;
-    // SAFETY: the trampoline reads and writes exactly the values of `ty`.
-    unsafe { linker.func_new_unchecked(module, name, ty, host_closure(hf)) }.map_err(link_error)?;
+    with_host_closure(
+        hf,
+        Define {
+            linker: &mut linker,
+            module,
+            name,
+            ty,
+        },
+    )
+    .map_err(link_error)?;
     Ok(())
 }
 

@@ -822,3 +822,103 @@ fn linker_definitions_after_instantiation_take_effect() {
         ok(wt_free(h));
     }
 }
+
+/// Host callbacks of every small numeric shape (each has its own
+/// specialised trampoline) and a few larger ones (the general trampoline):
+/// arguments arrive exactly, with the unspecified upper half of i32/f32
+/// values cleared; results come back exactly, narrowed to 32 bits for
+/// i32/f32. The guest passes its params straight to the import.
+#[test]
+fn callbacks_of_every_shape_see_and_return_exact_values() {
+    struct Echo {
+        got: std::sync::Mutex<Vec<u64>>,
+        ret: Vec<u64>,
+    }
+    unsafe extern "C" fn echo(
+        env: *mut c_void,
+        _c: u64,
+        a: *const u64,
+        n: usize,
+        r: *mut u64,
+        m: usize,
+    ) -> i32 {
+        let e = unsafe { &*(env as *const Echo) };
+        let args = if n == 0 {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(a, n) }
+        };
+        *e.got.lock().unwrap() = args.to_vec();
+        for i in 0..m {
+            unsafe { *r.add(i) = e.ret[i] };
+        }
+        0
+    }
+    let types = [WT_I32, WT_I64, WT_F32, WT_F64];
+    let name = |t: i32| ["i32", "i64", "f32", "f64"][t as usize];
+    let narrow = |t: i32, v: u64| {
+        if t == WT_I32 || t == WT_F32 {
+            v & 0xffff_ffff
+        } else {
+            v
+        }
+    };
+    let mut shapes: Vec<(Vec<i32>, Vec<i32>)> = Vec::new();
+    for np in 0..=3usize {
+        for nr in 0..=1usize {
+            // Rotate the types so each position sees each type across shapes.
+            for rot in 0..4 {
+                let p = (0..np).map(|i| types[(i + rot) % 4]).collect();
+                let r = (0..nr).map(|i| types[(i + rot + 1) % 4]).collect();
+                shapes.push((p, r));
+            }
+        }
+    }
+    shapes.push((
+        vec![WT_I32, WT_I64, WT_F32, WT_F64, WT_I32],
+        vec![WT_F32, WT_I64],
+    ));
+    shapes.push((vec![], vec![WT_I32, WT_I32, WT_F64]));
+    let e = engine();
+    for (k, (p, r)) in shapes.iter().enumerate() {
+        let ps: Vec<_> = p.iter().map(|t| name(*t)).collect();
+        let rs: Vec<_> = r.iter().map(|t| name(*t)).collect();
+        let (ps, rs) = (ps.join(" "), rs.join(" "));
+        let gets: String = (0..p.len()).map(|i| format!("(local.get {i})")).collect();
+        let wat = format!(
+            r#"(module (import "h" "f" (func $f (param {ps}) (result {rs})))
+                 (func (export "go") (param {ps}) (result {rs}) {gets} (call $f)))"#
+        );
+        let env = Box::new(Echo {
+            got: std::sync::Mutex::new(Vec::new()),
+            ret: (0..r.len() as u64)
+                .map(|i| 0xdead_beef_0000_0000 | (k as u64 * 16 + i + 1))
+                .collect(),
+        });
+        let (s, l, m) = (store(e), linker(e), module(e, &wat));
+        define(l, "h", "f", p, r, echo, &*env as *const Echo as *mut c_void);
+        let i = instantiate(l, s, m);
+        let go = func(s, i, "go");
+        // Upper halves set everywhere: i32/f32 params must arrive without them.
+        let args: Vec<u64> = (0..p.len() as u64)
+            .map(|j| 0xabcd_0123_0000_0000 | (100 + j))
+            .collect();
+        let out = call(s, go, &args, r.len()).unwrap_or_else(|e| panic!("shape {k}: {e:?}"));
+        let want_args: Vec<u64> = p.iter().zip(&args).map(|(t, v)| narrow(*t, *v)).collect();
+        assert_eq!(
+            *env.got.lock().unwrap(),
+            want_args,
+            "shape {k}: {p:?} -> {r:?}"
+        );
+        let want_out: Vec<u64> = r
+            .iter()
+            .zip(&env.ret)
+            .map(|(t, v)| narrow(*t, *v))
+            .collect();
+        assert_eq!(out, want_out, "shape {k}: {p:?} -> {r:?}");
+        for h in [m, l, s] {
+            ok(wt_free(h));
+        }
+    }
+    ok(wt_free(e));
+}
