@@ -40,7 +40,7 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -256,15 +256,18 @@ const _: () = assert!(
 #[allow(clippy::declare_interior_mutable_const)]
 const NO_PAGE: AtomicPtr<Slot> = AtomicPtr::new(null_mut());
 static PAGES: [AtomicPtr<Slot>; MAX_PAGES] = [NO_PAGE; MAX_PAGES];
-static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 struct Alloc {
     next: u32,
     free: VecDeque<u32>,
+    /// Live handles: counted here, under the lock that allocation and
+    /// destruction take anyway, rather than with an atomic of its own.
+    live: usize,
 }
 static ALLOC: Mutex<Alloc> = Mutex::new(Alloc {
     next: 0,
     free: VecDeque::new(),
+    live: 0,
 });
 
 fn slot(index: u32) -> Option<&'static Slot> {
@@ -311,13 +314,22 @@ pub fn insert<T: Kind>(value: T) -> Result<u64> {
 /// Adds an object with its aux words (see [`peek_aux`]). `aux[0]` must be
 /// 0, a handle, or (stores only) an owner word: `try_enter` relies on that.
 pub fn insert_aux<T: Kind>(value: T, aux: [u64; AUX]) -> Result<u64> {
-    debug_assert!(aux[0] == 0 || aux[0] >> KIND_SHIFT != 0 || T::KIND == WT_KIND_STORE);
+    insert_aux_with(|_| (value, aux))
+}
+
+/// [`insert_aux`] for an object that needs its own handle: `make` gets the
+/// handle before anyone else can use it.
+pub fn insert_aux_with<T: Kind>(make: impl FnOnce(u64) -> (T, [u64; AUX])) -> Result<u64> {
     let index = {
         let mut a = ALLOC.lock();
+        a.live += 1;
         if a.free.len() > REUSE_AFTER || a.next as usize >= MAX_PAGES * PAGE_SIZE {
             match a.free.pop_front() {
                 Some(i) => i,
-                None => return Err(Error::new(WT_ERR_LIMIT, "handle table is full")),
+                None => {
+                    a.live -= 1;
+                    return Err(Error::new(WT_ERR_LIMIT, "handle table is full"));
+                }
             }
         } else {
             let i = a.next;
@@ -338,6 +350,9 @@ pub fn insert_aux<T: Kind>(value: T, aux: [u64; AUX]) -> Result<u64> {
     };
     let s = slot(index).expect("allocated slot exists");
     let gen = gen_of(s.word.load(Ordering::Relaxed));
+    let h = ((T::KIND as u64) << KIND_SHIFT) | (gen << GEN_SHIFT) | index as u64;
+    let (value, aux) = make(h);
+    debug_assert!(aux[0] == 0 || aux[0] >> KIND_SHIFT != 0 || T::KIND == WT_KIND_STORE);
     // SAFETY: the slot is free (kind 0): no guard can exist and no one else
     // allocated this index.
     let obj = value.wrap();
@@ -348,12 +363,9 @@ pub fn insert_aux<T: Kind>(value: T, aux: [u64; AUX]) -> Result<u64> {
     for (a, v) in s.aux.iter().zip(aux) {
         a.store(v, Ordering::Release);
     }
-    s.word.store(
-        (gen << GEN_SHIFT) | ((T::KIND as u64) << KIND_SHIFT),
-        Ordering::Release,
-    );
-    LIVE.fetch_add(1, Ordering::Relaxed);
-    Ok(((T::KIND as u64) << 56) | (gen << 32) | index as u64)
+    // The word's upper half is the handle's (kind, generation); no readers.
+    s.word.store((h >> 32) << 32, Ordering::Release);
+    Ok(h)
 }
 
 /// A counted reference to a live object; the object is not destroyed while it exists.
@@ -808,13 +820,16 @@ fn destroy(s: &'static Slot, index: u32) {
         gen = 1;
     }
     s.word.store(gen << GEN_SHIFT, Ordering::Release);
-    LIVE.fetch_sub(1, Ordering::Relaxed);
-    ALLOC.lock().free.push_back(index);
+    {
+        let mut a = ALLOC.lock();
+        a.live -= 1;
+        a.free.push_back(index);
+    }
     // Dropping may free further handles (a store frees its children).
     drop(obj);
 }
 
 /// The number of live handles in the process (all kinds, all threads).
 pub fn live() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    ALLOC.lock().live
 }

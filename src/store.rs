@@ -11,7 +11,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::{
@@ -37,6 +37,8 @@ pub struct Host {
     pub caller_handle: u64,
     /// Points at `StoreObj::current_caller` (the StoreObj is boxed, so stable).
     pub caller_cell: CallerCell,
+    /// Points at `StoreObj::interrupt`.
+    pub interrupt: InterruptFlag,
     /// Handles of store-bound objects; freed with the store.
     pub children: Vec<u64>,
     /// Boxed: most stores have no WASI, and a small `Host` is cheap to create.
@@ -60,6 +62,22 @@ pub struct CallerCell(*const Cell<*mut c_void>);
 // SAFETY: see the type's doc: only the owning thread dereferences it.
 unsafe impl Send for CallerCell {}
 unsafe impl Sync for CallerCell {}
+
+/// A raw pointer to the store's interrupt flag (in the boxed StoreObj that
+/// owns this Host, so valid whenever the Host is), so that the epoch
+/// callback captures nothing and costs no allocation per store.
+pub struct InterruptFlag(*const AtomicBool);
+// SAFETY: the flag is atomic and outlives the Host (see the type's doc).
+unsafe impl Send for InterruptFlag {}
+unsafe impl Sync for InterruptFlag {}
+
+impl InterruptFlag {
+    /// Reads and clears the flag.
+    fn take(&self) -> bool {
+        // SAFETY: see the type's doc.
+        unsafe { (*self.0).swap(false, Ordering::Relaxed) }
+    }
+}
 
 impl CallerCell {
     /// Publishes `caller` as the current caller and returns the previous one.
@@ -130,7 +148,7 @@ pub struct StoreObj {
     pub uid: u64,
     pub engine: EngineObj,
     current_caller: Cell<*mut c_void>,
-    interrupt: Arc<AtomicBool>,
+    interrupt: AtomicBool,
     /// `check_native_stack`'s verdict cached for one thread: (thread
     /// record id, lowest allowed stack pointer). Owner thread only.
     stack_ok: Cell<(u64, usize)>,
@@ -503,6 +521,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
         store_handle: 0,
         caller_handle: 0,
         caller_cell: CallerCell(std::ptr::null()),
+        interrupt: InterruptFlag(std::ptr::null()),
         children: Vec::new(),
         wasi: None,
         wasi_stdout: None,
@@ -518,14 +537,13 @@ fn new_store(e: EngineObj) -> Result<u64> {
     };
     let mut store = Store::new(&e.engine, host);
     store.limiter(|h| &mut h.limits);
-    let interrupt = Arc::new(AtomicBool::new(false));
     if e.epoch {
-        let flag = interrupt.clone();
-        store.epoch_deadline_callback(move |mut cx| {
-            if flag.swap(false, Ordering::Relaxed) {
+        // Captures nothing: the flag is reached through the Host.
+        store.epoch_deadline_callback(|mut cx| {
+            let h = cx.data_mut();
+            if h.interrupt.take() {
                 return Ok(UpdateDeadline::Interrupt);
             }
-            let h = cx.data_mut();
             if let Some(d) = h.deadline {
                 if Instant::now() >= d {
                     h.timed_out = true;
@@ -540,29 +558,28 @@ fn new_store(e: EngineObj) -> Result<u64> {
         uid,
         engine: e,
         current_caller: Cell::new(std::ptr::null_mut()),
-        interrupt,
+        interrupt: AtomicBool::new(false),
         stack_ok: Cell::new((0, 0)),
         store: UnsafeCell::new(store),
     });
     // The Box keeps its address when moved into the table.
-    let cell = CallerCell(&so.current_caller as *const _);
-    // SAFETY: nobody else can see `so` yet.
-    unsafe { (*so.store.get()).data_mut().caller_cell = cell };
-    // The creating thread owns the store's bias from the start.
-    // aux[1]: the StoreObj itself, for `wt_call`'s fast path (the Box keeps
-    // its address in the table).
-    let so_ptr = &*so as *const StoreObj as u64;
-    let store_h = handle::insert_aux(so, [crate::owner::my_rec().as_owner(), so_ptr, 0, 0])?;
-    // The caller handle is made on the first host callback (`caller_handle`).
-    let set = with_store(store_h, |_, cx| {
-        cx.data_mut().store_handle = store_h;
-        Ok(())
-    });
-    if let Err(e) = set {
-        // E.g. this thread is already inside the most stores it may nest.
-        let _ = handle::free(store_h);
-        return Err(e);
+    let so_ptr = &*so as *const StoreObj;
+    {
+        // SAFETY: nobody else can see `so` yet.
+        let host = unsafe { (*so.store.get()).data_mut() };
+        host.caller_cell = CallerCell(&so.current_caller);
+        host.interrupt = InterruptFlag(&so.interrupt);
     }
+    // The creating thread owns the store's bias from the start; aux[1] is
+    // the StoreObj itself, for `wt_call`'s fast path. The store learns its
+    // own handle before anyone can use it. (The caller handle is made on the
+    // first host callback: `caller_handle`.)
+    let owner = crate::owner::my_rec().as_owner();
+    let store_h = handle::insert_aux_with(|h| {
+        // SAFETY: nobody else can see `so` yet.
+        unsafe { (*so.store.get()).data_mut().store_handle = h };
+        (so, [owner, so_ptr as u64, 0, 0])
+    })?;
     Ok(store_h)
 }
 
