@@ -651,7 +651,7 @@ unsafe fn call_fast(
         // SAFETY: we hold the store busy; no Caller of it is live (that would
         // mean this thread is inside its callback, and then it is busy).
         let st = unsafe { so.store_mut() };
-        crate::store::StoreObj::arm_timeout(st.data_mut());
+        so.arm_timeout(st);
         // SAFETY: `raw` is a funcref of this store (the func handle's store
         // is `store`, which is alive), the counts match its signature.
         let r = unsafe { raw_call(st, [f0, f1], info, args, results) };

@@ -46,24 +46,25 @@ pub(crate) const DEPTH: usize = 1024;
 /// `aux[0]` bit: a thread is taking the bias over (owner pointers are aligned).
 pub(crate) const STEALING: u64 = 1;
 
-/// A thread's record: the stores it is inside right now.
-#[repr(align(64))]
+/// A thread's record: the stores it is inside right now. The fields read on
+/// every call come first, in one cache line.
+#[repr(C, align(64))]
 pub struct ThreadRec {
     /// [`me`] of the thread this record is assigned to, 0 while it is free.
     /// Lets a thread recognise its own record through a store's owner word
     /// without a thread-local lookup (see [`ThreadRec::is_mine`]).
     tid: AtomicU64,
-    /// Store handles this thread is inside (a stack; 0 = unused entry).
-    /// Written only by the owning thread; read by others after a heavy fence.
-    inside: [AtomicU64; DEPTH],
     /// Used entries of `inside`; only the owning thread touches it.
     depth: Cell<usize>,
-    /// [`ThreadRec::light`] must be a real fence (no membarrier here); a copy of that
-    /// process-wide decision next to the fields the call path reads anyway.
-    fenced: Cell<bool>,
     /// Unique per thread that ever used this record (never 0), so caches
     /// keyed by it (a store's native-stack check) never match a later thread.
     pub id: Cell<u64>,
+    /// [`ThreadRec::light`] must be a real fence (no membarrier here); a copy of that
+    /// process-wide decision next to the fields the call path reads anyway.
+    fenced: Cell<bool>,
+    /// Store handles this thread is inside (a stack; 0 = unused entry).
+    /// Written only by the owning thread; read by others after a heavy fence.
+    inside: [AtomicU64; DEPTH],
 }
 
 // SAFETY: `depth` and `id` are only accessed by the thread the record is

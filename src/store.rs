@@ -152,6 +152,9 @@ pub struct StoreObj {
     /// `check_native_stack`'s verdict cached for one thread: (thread
     /// record id, lowest allowed stack pointer). Owner thread only.
     stack_ok: Cell<(u64, usize)>,
+    /// Whether `Host::timeout` is set: read on every top-level call, so
+    /// kept here rather than behind the Store's own allocation.
+    has_timeout: Cell<bool>,
     store: UnsafeCell<Store<Host>>,
 }
 
@@ -373,11 +376,14 @@ impl StoreObj {
     }
 
     /// Starts a top-level use of the store: arms the timeout, if any.
-    #[inline]
-    pub fn arm_timeout(host: &mut Host) {
-        if let Some(t) = host.timeout {
-            host.deadline = Some(Instant::now() + t);
-            host.timed_out = false;
+    #[inline(always)]
+    pub fn arm_timeout(&self, store: &mut Store<Host>) {
+        if self.has_timeout.get() {
+            let host = store.data_mut();
+            if let Some(t) = host.timeout {
+                host.deadline = Some(Instant::now() + t);
+                host.timed_out = false;
+            }
         }
     }
 }
@@ -434,7 +440,7 @@ pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) ->
             // (a live Caller means this thread is inside a callback, and
             // then `enter` answers `Mine`).
             let store = unsafe { so.store_mut() };
-            StoreObj::arm_timeout(store.data_mut());
+            so.arm_timeout(store);
             let mut cx = Cx::Store(store);
             f(so, &mut cx)
         }
@@ -560,6 +566,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
         current_caller: Cell::new(std::ptr::null_mut()),
         interrupt: AtomicBool::new(false),
         stack_ok: Cell::new((0, 0)),
+        has_timeout: Cell::new(false),
         store: UnsafeCell::new(store),
     });
     // The Box keeps its address when moved into the table.
@@ -650,6 +657,7 @@ pub extern "C" fn wt_store_set_timeout_ms(store: u64, ms: u64) -> i32 {
                 ));
             }
             let h = cx.data_mut();
+            so.has_timeout.set(ms != 0);
             if ms == 0 {
                 h.timeout = None;
                 h.deadline = None;
