@@ -31,6 +31,14 @@
 //! freed: a thread's record is recycled for a new thread when it exits
 //! (a store biased to a dead thread is idle, so handing its bias to the next
 //! thread using that record is safe).
+//!
+//! The call path does not look the calling thread's record up (a
+//! `pthread_getspecific` per call): it follows the store's owner word to the
+//! owner's record and compares the thread pointer kept there ([`me`], one
+//! register read) with its own. Thread pointers are unique among live
+//! threads, and a record's is cleared when its thread exits, before a new
+//! thread can get the same pointer; so equality means "my record". Anything
+//! else takes the slow path, which uses the thread-specific key.
 
 use std::cell::Cell;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};

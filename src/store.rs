@@ -158,7 +158,7 @@ pub struct StoreObj {
     store: UnsafeCell<Store<Host>>,
 }
 
-// SAFETY: `store`, `current_caller` and `stack_ok` are only accessed by the
+// SAFETY: `store`, `current_caller`, `stack_ok` and `has_timeout` are only accessed by the
 // thread that holds the store's slot busy (see `with_store`); everything else
 // is immutable or atomic.
 unsafe impl Send for StoreObj {}
