@@ -464,19 +464,26 @@ pub fn get<T: Kind>(h: u64) -> Result<Ref<T>> {
     })
 }
 
+#[inline(always)]
 pub fn check_kind(h: u64, actual: i32, expected: i32) -> Result<()> {
     if actual == expected {
         Ok(())
     } else {
-        Err(Error::new(
-            WT_ERR_WRONG_KIND,
-            format!(
-                "handle {h:#x} is {}, expected {}",
-                with_article(kind_name(actual)),
-                with_article(kind_name(expected))
-            ),
-        ))
+        Err(wrong_kind(h, actual, expected))
     }
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_kind(h: u64, actual: i32, expected: i32) -> Error {
+    Error::new(
+        WT_ERR_WRONG_KIND,
+        format!(
+            "handle {h:#x} is {}, expected {}",
+            with_article(kind_name(actual)),
+            with_article(kind_name(expected))
+        ),
+    )
 }
 
 /// Reads the aux words of a live handle of kind `kind` without writing
@@ -712,6 +719,18 @@ pub unsafe fn try_enter(h: u64, me: u64) -> Option<Excl> {
         return None;
     }
     Some(ex)
+}
+
+/// [`try_enter`] for any integer `h` (a store handle passed by the user):
+/// `None` also when no slot exists for it.
+#[inline(always)]
+pub fn try_enter_store(h: u64, me: u64) -> Option<Excl> {
+    if (h >> KIND_SHIFT) as i32 != WT_KIND_STORE {
+        return None;
+    }
+    slot(h as u32)?;
+    // SAFETY: the slot of `h`'s index exists (all `try_enter` needs).
+    unsafe { try_enter(h, me) }
 }
 
 /// The object of a store handle that this thread (`me` = [`owner::me`]) is

@@ -428,8 +428,22 @@ pub fn check_native_stack_slow(so: &StoreObj, me: u64, engine: &Engine) -> Resul
 
 /// Resolves a store or caller handle and runs `f` with exclusive use of the store.
 pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) -> Result<R> {
+    let me = crate::owner::me();
     if (h >> 56) as i32 == handle::WT_KIND_CALLER {
-        return with_caller(h, crate::owner::me(), f);
+        return with_caller(h, me, f);
+    }
+    // The common case first: this thread owns the idle store (no lookup of
+    // the thread's record, no guard); `enter` sorts out everything else.
+    if let Some(ex) = handle::try_enter_store(h, me) {
+        // SAFETY: a store slot's aux[1] is its StoreObj, alive while we are inside.
+        let so = unsafe { &*(ex.aux(1) as *const StoreObj) };
+        // SAFETY: we hold the store busy and no Caller of it is live (that
+        // would mean this thread is inside a callback, and then it is busy).
+        let store = unsafe { so.store_mut() };
+        so.arm_timeout(store);
+        let r = f(so, &mut Cx::Store(store));
+        ex.leave();
+        return r;
     }
     match handle::enter(h, handle::WT_KIND_STORE, crate::owner::my_rec()) {
         Ok(Entry::Excl(ex)) => {
