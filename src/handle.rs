@@ -240,6 +240,8 @@ struct Slot {
     /// (except `aux[0]` of a store: its owner thread, see `owner.rs`).
     aux: [AtomicU64; AUX],
     obj: UnsafeCell<Option<Object>>,
+    /// This slot's index (fixed when its page is made).
+    index: u32,
 }
 
 // SAFETY: `obj` is written only by the allocator before the slot is published
@@ -335,11 +337,13 @@ pub fn insert_aux_with<T: Kind>(make: impl FnOnce(u64) -> (T, [u64; AUX])) -> Re
             let i = a.next;
             let page = (i >> PAGE_BITS) as usize;
             if PAGES[page].load(Ordering::Relaxed).is_null() {
-                let slots: Box<[Slot]> = (0..PAGE_SIZE)
-                    .map(|_| Slot {
+                let first = (page * PAGE_SIZE) as u32;
+                let slots: Box<[Slot]> = (0..PAGE_SIZE as u32)
+                    .map(|k| Slot {
                         word: AtomicU64::new(1 << GEN_SHIFT),
                         aux: Default::default(),
                         obj: UnsafeCell::new(None),
+                        index: first + k,
                     })
                     .collect();
                 PAGES[page].store(Box::leak(slots).as_mut_ptr(), Ordering::Release);
@@ -520,9 +524,7 @@ pub fn peek_aux(h: u64, kind: i32) -> Option<[u64; AUX]> {
 /// the store's handle is on the thread's `inside` stack until drop.
 pub struct Excl {
     slot: &'static Slot,
-    index: u32,
     rec: &'static ThreadRec,
-    depth: usize,
 }
 
 impl Excl {
@@ -559,11 +561,12 @@ impl Excl {
 
     #[inline(always)]
     fn leave_inner(&self) {
-        self.rec.pop(self.depth);
+        // Entries are popped in LIFO order: ours is the top one.
+        self.rec.pop_top();
         self.rec.light();
         // Freed while we were inside: the freer left the destruction to us.
         if self.slot.word.load(Ordering::SeqCst) & PENDING != 0 {
-            release_last(self.slot, self.index);
+            release_last(self.slot, self.slot.index);
         }
     }
 }
@@ -702,13 +705,8 @@ pub unsafe fn try_enter(h: u64, me: u64) -> Option<Excl> {
     if !rec.is_mine(me) || (!rec.is_empty() && rec.contains(h, true)) {
         return None;
     }
-    let depth = rec.push(h)?;
-    let ex = Excl {
-        slot: s,
-        index,
-        rec,
-        depth,
-    };
+    rec.push(h)?;
+    let ex = Excl { slot: s, rec };
     rec.light();
     // After the fence: the store is still `h`, not being freed, and still
     // ours; then nobody destroys it or takes it over until we leave.

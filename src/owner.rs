@@ -106,11 +106,12 @@ impl ThreadRec {
         self.depth.get() == DEPTH
     }
 
-    /// Pops entry `d` (the owning thread only; entries are popped in LIFO order).
+    /// Pops the top entry (the owning thread only; entries are popped in LIFO order).
     /// Release: a thread that sees the entry cleared also sees everything this
     /// thread did inside the store.
     #[inline(always)]
-    pub fn pop(&self, d: usize) {
+    pub fn pop_top(&self) {
+        let d = self.depth.get() - 1;
         self.inside[d].store(0, Ordering::Release);
         self.depth.set(d);
     }
