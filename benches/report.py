@@ -378,7 +378,9 @@ def main() -> None:
               "libwt change takes about 50 s.")
     md.append(f"- Wasmtime 48.0.8 (libwt, C API, Rust API); wasmtime-py {py.get('wasmtime_py', '?')} "
               f"(bundles its own libwasmtime); Python {py.get('python', '?')}")
-    md.append(f"- Method: median of {c.get('reps')} repetitions (7 for case 6 and the Python and thread cases), "
+    md.append(f"- Method: median of {c.get('reps')} repetitions (7 for case 6 and the Python and thread cases; "
+              f"{c.get('fine_reps', c.get('reps'))} repetitions of ~{c.get('fine_ms', c.get('target_ms'))} ms for "
+              "cases 1-5, whose rows are compared pairwise), "
               f"each a batch sized to ~{c.get('target_ms')} ms (Python ~{py.get('target_ms', '?')} ms); "
               "`min` is the fastest repetition. libwt and the C API run in one process (`c.json`); the Rust API "
               "rows come from a separate process run right after (`rust.json`), so their `vs reference` ratios "

@@ -423,6 +423,16 @@ fn locate(h: u64) -> Result<(&'static Slot, u32)> {
     Ok((s, h as u32))
 }
 
+/// Whether slot word `w` names handle `h` (generation and kind) and is not
+/// being freed, in one test: `PENDING` is bit 31 of the word, and bit 31 of
+/// a handle (the top bit of its index) is 0 for every handle whose slot
+/// exists, so the XOR's bits 31-63 are all 0 exactly when both hold.
+#[inline(always)]
+fn names(w: u64, h: u64) -> bool {
+    const _: () = assert!(PENDING == 1 << 31 && (MAX_PAGES * PAGE_SIZE) as u64 <= 1 << 31);
+    (w ^ h) >> 31 == 0
+}
+
 /// Checks a slot word against a handle: same generation and kind, not being freed.
 fn check_live(h: u64, w: u64) -> Result<()> {
     let hkind = (h >> 56) as i32;
@@ -511,10 +521,8 @@ pub fn peek_aux(h: u64, kind: i32) -> Option<[u64; AUX]> {
     std::sync::atomic::fence(Ordering::Acquire);
     let w2 = s.word.load(Ordering::Relaxed);
     // One branch: both words name `h` (generation and kind), neither is
-    // being freed, and `h` is of the kind asked for.
-    if (((w1 ^ h) | (w2 ^ h)) >> 32 | ((w1 | w2) & PENDING) | ((h >> KIND_SHIFT) ^ kind as u64))
-        != 0
-    {
+    // being freed (see `names`), and `h` is of the kind asked for.
+    if (((w1 ^ h) | (w2 ^ h)) >> 31 | ((h >> KIND_SHIFT) ^ kind as u64)) != 0 {
         return None;
     }
     Some(aux)
@@ -561,8 +569,9 @@ impl Excl {
 
     #[inline(always)]
     fn leave_inner(&self) {
-        // Entries are popped in LIFO order: ours is the top one.
-        self.rec.pop_top();
+        // SAFETY: an Excl exists only after its `push` succeeded, and
+        // entries are popped in LIFO order: ours is the top one.
+        unsafe { self.rec.pop_top() };
         self.rec.light();
         // Freed while we were inside: the freer left the destruction to us.
         if self.slot.word.load(Ordering::SeqCst) & PENDING != 0 {
@@ -711,7 +720,7 @@ pub unsafe fn try_enter(h: u64, me: u64) -> Option<Excl> {
     // After the fence: the store is still `h`, not being freed, and still
     // ours; then nobody destroys it or takes it over until we leave.
     let w = s.word.load(Ordering::Acquire);
-    if ((w ^ h) >> 32 | (w & PENDING)) != 0 || s.aux[0].load(Ordering::Relaxed) != rec.as_owner() {
+    if !names(w, h) || s.aux[0].load(Ordering::Relaxed) != rec.as_owner() {
         // Leaving handles a free that raced with this entry.
         drop(ex);
         return None;
@@ -741,7 +750,7 @@ pub fn held_by(h: u64, kind: i32, me: u64) -> Option<&'static Object> {
         return None;
     }
     let w = s.word.load(Ordering::Acquire);
-    if ((w ^ h) >> 32 | (w & PENDING)) != 0 {
+    if !names(w, h) {
         return None;
     }
     // A thread inside a store owns it: no one takes the bias meanwhile.

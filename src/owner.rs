@@ -109,10 +109,15 @@ impl ThreadRec {
     /// Pops the top entry (the owning thread only; entries are popped in LIFO order).
     /// Release: a thread that sees the entry cleared also sees everything this
     /// thread did inside the store.
+    ///
+    /// # Safety
+    /// The stack is not empty (a `push` that this pops succeeded).
     #[inline(always)]
-    pub fn pop_top(&self) {
-        let d = self.depth.get() - 1;
-        self.inside[d].store(0, Ordering::Release);
+    pub unsafe fn pop_top(&self) {
+        let d = self.depth.get().wrapping_sub(1);
+        debug_assert!(d < DEPTH, "pop from an empty stack");
+        // SAFETY: 0 < depth <= DEPTH (caller contract).
+        unsafe { self.inside.get_unchecked(d) }.store(0, Ordering::Release);
         self.depth.set(d);
     }
 
