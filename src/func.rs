@@ -654,9 +654,9 @@ unsafe fn call_fast(
         so.arm_timeout(st);
         // SAFETY: `raw` is a funcref of this store (the func handle's store
         // is `store`, which is alive), the counts match its signature.
-        let r = unsafe { raw_call(st, [f0, f1], info, args, results) };
+        let status = unsafe { raw_call(st, [f0, f1], info, args, results) };
         entry.leave();
-        Some(crate::ffi::status(r))
+        Some(status)
     } else {
         let [cstore, ..] = handle::peek_aux(store, handle::WT_KIND_CALLER)?;
         if cstore != fstore {
@@ -668,13 +668,13 @@ unsafe fn call_fast(
         // SAFETY: this thread holds the store up its stack.
         let caller = unsafe { so.current_caller() }?;
         // SAFETY: as above, through the running callback's Caller.
-        Some(crate::ffi::status(unsafe {
-            raw_call(caller, [f0, f1], info, args, results)
-        }))
+        Some(unsafe { raw_call(caller, [f0, f1], info, args, results) })
     }
 }
 
-/// Calls the func (as [`func_bits`]) of the store in `cx` with numeric slots.
+/// Calls the func (as [`func_bits`]) of the store in `cx` with numeric
+/// slots; returns the call's status (a failure is stored as the thread's
+/// last error).
 ///
 /// # Safety
 /// `f` are the bits of a func of this store; `info` is its `sig_info` (fast);
@@ -686,7 +686,7 @@ unsafe fn raw_call(
     info: u64,
     args: *const u64,
     results: *mut u64,
-) -> Result<()> {
+) -> i32 {
     let np = (info & 0xff) as usize;
     let nr = ((info >> 8) & 0xff) as usize;
     let mut buf = [const { MaybeUninit::<ValRaw>::uninit() }; FAST_MAX];
@@ -708,12 +708,12 @@ unsafe fn raw_call(
             std::ptr::slice_from_raw_parts_mut(vals, np.max(nr)),
         )
     } {
-        return Err(call_failed(&mut cx, e));
+        return call_failed(&mut cx, e).store();
     }
     // SAFETY: initialised above and overwritten by the call's results; the
     // caller guarantees `nr` writable results.
     unsafe { copy_out(vals, results, nr, info >> 32) };
-    Ok(())
+    crate::error::WT_OK
 }
 
 /// Copies `n` argument slots into raw values (straight-line code for the
