@@ -603,8 +603,9 @@ pub unsafe extern "C" fn wt_call(
 /// store by the thread that owns it (`owner.rs`: plain stores, no atomic
 /// read-modify-write) or with the caller handle of the callback running on
 /// this thread (already inside the store). The func handle
-/// is validated without a guard (`handle::peek_aux`): its funcref stays valid
-/// while its store is held, even if the handle is freed meanwhile. Any other
+/// is validated without a guard (`handle::peek_aux`): the `Func` in its aux
+/// words stays valid while its store is held, even if the handle is freed
+/// meanwhile. Any other
 /// case returns `None` before doing anything, and `call_checked` then runs
 /// the guarded path, which reports precise errors.
 ///
@@ -652,8 +653,8 @@ unsafe fn call_fast(
         // mean this thread is inside its callback, and then it is busy).
         let st = unsafe { so.store_mut() };
         so.arm_timeout(st);
-        // SAFETY: `raw` is a funcref of this store (the func handle's store
-        // is `store`, which is alive), the counts match its signature.
+        // SAFETY: `[f0, f1]` is a func of this store (the func handle's
+        // store is `store`, which is alive), the counts match its signature.
         let status = unsafe { raw_call(st, [f0, f1], info, args, results) };
         entry.leave();
         Some(status)

@@ -21,8 +21,8 @@
 //!   object, bumps the generation and recycles the index.
 //!
 //! Each slot also holds [`AUX`] plain words fixed when the handle is made
-//! (a func's store handle, raw funcref and signature summary; a caller's
-//! store handle). [`peek_aux`] reads them with no write at all, seqlock
+//! (a func's store handle, `wasmtime::Func` and signature summary; a
+//! store's owner thread and `StoreObj`; a caller's store handle). [`peek_aux`] reads them with no write at all, seqlock
 //! style: load the word, read the aux words, re-check the word. That is how
 //! `wt_call` validates its func handle without touching the func's cache
 //! line for writing.
