@@ -922,3 +922,90 @@ fn callbacks_of_every_shape_see_and_return_exact_values() {
     }
     ok(wt_free(e));
 }
+
+/// Inside a host callback of store A, the thread is inside A: store A's own
+/// handle reaches A through the running callback (like its caller handle),
+/// and another store B that the thread owns is entered on top of A (the
+/// fast entry at depth 1). Afterwards both stores are idle again: calls,
+/// memory access and frees work from the top level and from another thread.
+#[test]
+fn nested_use_of_own_and_other_stores_from_a_callback() {
+    struct Env {
+        a: u64,
+        mem_a: u64,
+        dbl_a: u64,
+        b: u64,
+        mem_b: u64,
+        dbl_b: u64,
+    }
+    unsafe extern "C" fn cb(
+        env: *mut c_void,
+        _caller: u64,
+        args: *const u64,
+        _n: usize,
+        r: *mut u64,
+        _m: usize,
+    ) -> i32 {
+        let e = unsafe { &*(env as *const Env) };
+        let x = unsafe { *args };
+        // Store B (another store, owned by this thread): memory and a call.
+        let v = (x as u32).to_le_bytes();
+        ok(unsafe { wt_memory_write(e.b, e.mem_b, 8, v.as_ptr(), 4) });
+        let mut back = [0u8; 4];
+        ok(unsafe { wt_memory_read(e.b, e.mem_b, 8, back.as_mut_ptr(), 4) });
+        assert_eq!(back, v);
+        let mut d = 0;
+        ok(unsafe { wt_call(e.b, e.dbl_b, &x, 1, &mut d, 1) });
+        // Store A by its store handle while inside A: through the callback.
+        ok(unsafe { wt_memory_write(e.a, e.mem_a, 16, v.as_ptr(), 4) });
+        let mut d2 = 0;
+        ok(unsafe { wt_call(e.a, e.dbl_a, &d, 1, &mut d2, 1) });
+        unsafe { *r = d2 };
+        0
+    }
+    const WAT: &str = r#"(module
+      (import "h" "cb" (func $cb (param i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "double") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+      (func (export "run") (param i32) (result i32) (call $cb (local.get 0))))"#;
+    let e = engine();
+    let m = module(e, WAT);
+    let (a, b) = (store(e), store(e));
+    let l = linker(e);
+    let env = Box::into_raw(Box::new(Env {
+        a,
+        mem_a: 0,
+        dbl_a: 0,
+        b,
+        mem_b: 0,
+        dbl_b: 0,
+    }));
+    define(l, "h", "cb", &[WT_I32], &[WT_I32], cb, env as *mut c_void);
+    let (ia, ib) = (instantiate(l, a, m), instantiate(l, b, m));
+    unsafe {
+        (*env).mem_a = memory(a, ia, "memory");
+        (*env).dbl_a = func(a, ia, "double");
+        (*env).mem_b = memory(b, ib, "memory");
+        (*env).dbl_b = func(b, ib, "double");
+    }
+    let run_a = func(a, ia, "run");
+    for x in 1..=3u64 {
+        assert_eq!(call(a, run_a, &[x], 1).unwrap(), vec![4 * x]);
+    }
+    // Both idle again: from here and from another thread.
+    let mut got = [0u8; 4];
+    ok(unsafe { wt_memory_read(a, (*env).mem_a, 16, got.as_mut_ptr(), 4) });
+    assert_eq!(u32::from_le_bytes(got), 3);
+    let dbl_b = unsafe { (*env).dbl_b };
+    std::thread::spawn(move || {
+        assert_eq!(call(b, dbl_b, &[5], 1).unwrap(), vec![10]);
+        assert_eq!(call(a, run_a, &[5], 1).unwrap(), vec![20]);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(call(a, run_a, &[6], 1).unwrap(), vec![24]);
+    for h in [a, b, l, m, e] {
+        ok(wt_free(h));
+    }
+    drop(unsafe { Box::from_raw(env) });
+}
