@@ -640,8 +640,7 @@ unsafe fn call_fast(
         // of the store kind; `try_enter` checks that it is still live.
         // SAFETY: the table issued `fstore` (a func's aux words).
         let entry = unsafe { handle::try_enter(store, me) }?;
-        // SAFETY: a store slot's aux[1] is its StoreObj, alive while we are inside.
-        let so = unsafe { &*(entry.aux(1) as *const crate::store::StoreObj) };
+        let so = crate::store::StoreObj::of(&entry);
         let id = entry.rec().id.get();
         if !so.stack_checked(id) {
             let engine = so.engine.engine.clone();

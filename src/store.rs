@@ -339,6 +339,15 @@ pub fn check_native_stack(so: &StoreObj, cx: &Cx) -> Result<()> {
 }
 
 impl StoreObj {
+    /// The StoreObj of the store that `ex` is inside: aux word 1 of a store's
+    /// slot (see `new_store`).
+    #[inline(always)]
+    pub fn of(ex: &handle::Excl) -> &StoreObj {
+        // SAFETY: a store slot's aux[1] is its boxed StoreObj, which lives
+        // at least as long as anyone is inside the store.
+        unsafe { &*(ex.aux(1) as *const StoreObj) }
+    }
+
     /// Whether this store already checked this thread's stack at a depth at
     /// least as shallow as the current one (the common case: no TLS, no syscall).
     #[inline]
@@ -435,8 +444,7 @@ pub fn with_store<R>(h: u64, f: impl FnOnce(&StoreObj, &mut Cx) -> Result<R>) ->
     // The common case first: this thread owns the idle store (no lookup of
     // the thread's record, no guard); `enter` sorts out everything else.
     if let Some(ex) = handle::try_enter_store(h, me) {
-        // SAFETY: a store slot's aux[1] is its StoreObj, alive while we are inside.
-        let so = unsafe { &*(ex.aux(1) as *const StoreObj) };
+        let so = StoreObj::of(&ex);
         // SAFETY: we hold the store busy and no Caller of it is live (that
         // would mean this thread is inside a callback, and then it is busy).
         let store = unsafe { so.store_mut() };
