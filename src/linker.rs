@@ -26,7 +26,9 @@ pub struct LinkerObj {
     store_items: AtomicBool,
     /// Pre-resolved instantiations (`InstancePre`) of the modules most
     /// recently instantiated with this linker; cleared by every definition.
-    pre: Mutex<Vec<InstancePre<Host>>>,
+    /// Shared (`Arc`): taking one out is one reference count, not the three
+    /// of an `InstancePre` clone.
+    pre: Mutex<Vec<Arc<InstancePre<Host>>>>,
 }
 
 /// Modules whose pre-resolved instantiation a linker keeps.
@@ -92,14 +94,14 @@ impl LinkerObj {
     /// when this linker defines host functions only; `None` when it cannot
     /// be used (then the caller resolves the imports itself, which also
     /// reports why a link fails).
-    fn pre_for(&self, linker: &Linker<Host>, m: &Module) -> Option<InstancePre<Host>> {
+    fn pre_for(&self, linker: &Linker<Host>, m: &Module) -> Option<Arc<InstancePre<Host>>> {
         if self.store_items.load(Ordering::Acquire) {
             return None;
         }
         if let Some(p) = self.pre.lock().iter().find(|p| Module::same(p.module(), m)) {
             return Some(p.clone());
         }
-        let p = linker.instantiate_pre(m).ok()?;
+        let p = Arc::new(linker.instantiate_pre(m).ok()?);
         let mut cache = self.pre.lock();
         if cache.len() >= PRE_CACHE {
             cache.remove(0);
