@@ -955,6 +955,21 @@ static int profile_main(const char *dir, const char *what, uint64_t n) {
   bytes_t calls = wasm_of(dir, "calls.wat"), small = wasm_of(dir, "small.wat");
   wtw_t w;
   wtw_init(&w, calls, small, 1);
+  if (getenv("BENCH_PROFILE_BURST")) {
+    /* what case 9 leaves behind in a full run: 1M handles made, then freed
+     * in random order */
+    const size_t MANY = 1u << 20;
+    uint64_t *many = malloc(sizeof(uint64_t) * MANY), x = 88172645463325252ull;
+    for (size_t k = 0; k < MANY; k++) wt_check(wt_bytes_new(NULL, 0, &many[k]), "wt_bytes_new");
+    for (size_t k = MANY - 1; k > 0; k--) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      size_t j = x % (k + 1);
+      uint64_t t = many[k];
+      many[k] = many[j], many[j] = t;
+    }
+    for (size_t k = 0; k < MANY; k++) wt_check(wt_free(many[k]), "free many");
+    free(many);
+  }
   WT_MEM_ENV.memory = w.memory;
   WT_MEM_ENV.mode = MEM_RW;
   wt_sf_t sf = {w.store, 0};

@@ -218,8 +218,9 @@ kinds! {
 const PAGE_BITS: u32 = 12;
 const PAGE_SIZE: usize = 1 << PAGE_BITS;
 const MAX_PAGES: usize = 4096; // 16,777,216 live handles at most
-/// Freed indices are reused only once this many are waiting, so that a stale
-/// handle stays detectably stale for a long time (generations are 24 bits).
+/// A freed index is reused only after this many later frees, so that a stale
+/// handle stays detectably stale for a long time (generations are 24 bits:
+/// an index must be reused 2^24 times before a handle of it can repeat).
 const REUSE_AFTER: usize = 4096;
 
 const READERS: u64 = 0x3fff_ffff;
@@ -261,16 +262,76 @@ static PAGES: [AtomicPtr<Slot>; MAX_PAGES] = [NO_PAGE; MAX_PAGES];
 
 struct Alloc {
     next: u32,
-    free: VecDeque<u32>,
+    /// Freed indices, oldest first: at most `REUSE_AFTER` of them.
+    quarantine: VecDeque<u32>,
+    /// Indices out of quarantine, reused lowest first: the live slots stay
+    /// packed at the bottom of the table, and after a burst of frees (a
+    /// million handles, freed in any order) the table cycles through the
+    /// few thousand lowest slots, not through every slot the burst left
+    /// (cold lines and pages: a cache and TLB miss per allocation).
+    ready: LowestFirst,
     /// Live handles: counted here, under the lock that allocation and
     /// destruction take anyway, rather than with an atomic of its own.
     live: usize,
 }
 static ALLOC: Mutex<Alloc> = Mutex::new(Alloc {
     next: 0,
-    free: VecDeque::new(),
+    quarantine: VecDeque::new(),
+    ready: LowestFirst::new(),
     live: 0,
 });
+
+/// A set of indices below 2^24 that yields its lowest member: a bitmap with
+/// three summary levels (bit `b` of level `k + 1` says whether word `b` of
+/// level `k` has any bit set), so every operation touches at most four words.
+struct LowestFirst {
+    levels: [Vec<u64>; 4],
+}
+
+impl LowestFirst {
+    const fn new() -> Self {
+        LowestFirst {
+            levels: [Vec::new(), Vec::new(), Vec::new(), Vec::new()],
+        }
+    }
+
+    fn insert(&mut self, index: u32) {
+        debug_assert!((index as usize) < MAX_PAGES * PAGE_SIZE);
+        for (k, level) in self.levels.iter_mut().enumerate() {
+            let bit = (index as usize) >> (6 * k);
+            let word = bit >> 6;
+            if word >= level.len() {
+                level.resize(word + 1, 0);
+            }
+            let was = level[word];
+            level[word] = was | 1 << (bit & 63);
+            if was != 0 {
+                // The levels above already record this word.
+                break;
+            }
+        }
+    }
+
+    fn take_lowest(&mut self) -> Option<u32> {
+        let top = *self.levels[3].first()?;
+        if top == 0 {
+            return None;
+        }
+        let mut bit = top.trailing_zeros() as usize;
+        for k in (0..3).rev() {
+            bit = bit << 6 | self.levels[k][bit].trailing_zeros() as usize;
+        }
+        for (k, level) in self.levels.iter_mut().enumerate() {
+            let b = bit >> (6 * k);
+            let word = &mut level[b >> 6];
+            *word &= !(1 << (b & 63));
+            if *word != 0 {
+                break;
+            }
+        }
+        Some(bit as u32)
+    }
+}
 
 fn slot(index: u32) -> Option<&'static Slot> {
     let page = PAGES
@@ -325,8 +386,11 @@ pub fn insert_aux_with<T: Kind>(make: impl FnOnce(u64) -> (T, [u64; AUX])) -> Re
     let index = {
         let mut a = ALLOC.lock();
         a.live += 1;
-        if a.free.len() > REUSE_AFTER || a.next as usize >= MAX_PAGES * PAGE_SIZE {
-            match a.free.pop_front() {
+        if let Some(i) = a.ready.take_lowest() {
+            i
+        } else if a.next as usize >= MAX_PAGES * PAGE_SIZE {
+            // Full: reuse early rather than fail while indices are free.
+            match a.quarantine.pop_front() {
                 Some(i) => i,
                 None => {
                     a.live -= 1;
@@ -849,7 +913,11 @@ fn destroy(s: &'static Slot, index: u32) {
     {
         let mut a = ALLOC.lock();
         a.live -= 1;
-        a.free.push_back(index);
+        a.quarantine.push_back(index);
+        if a.quarantine.len() > REUSE_AFTER {
+            let oldest = a.quarantine.pop_front().expect("quarantine is not empty");
+            a.ready.insert(oldest);
+        }
     }
     // Dropping may free further handles (a store frees its children).
     drop(obj);

@@ -144,10 +144,6 @@ impl Drop for Host {
     }
 }
 
-/// One cache line (aligned, and the assertion below): a call reads the
-/// stack check, the timeout flag and the `Store` pointer, and it should not
-/// straddle two lines depending on where the allocator put the box.
-#[repr(align(64))]
 pub struct StoreObj {
     pub uid: u64,
     pub engine: EngineObj,
@@ -161,8 +157,6 @@ pub struct StoreObj {
     has_timeout: Cell<bool>,
     store: UnsafeCell<Store<Host>>,
 }
-
-const _: () = assert!(std::mem::size_of::<StoreObj>() == 64);
 
 // SAFETY: `store`, `current_caller`, `stack_ok` and `has_timeout` are only accessed by the
 // thread that holds the store's slot busy (see `with_store`); everything else
