@@ -691,6 +691,13 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
         }
         check_live(h, s.word.load(Ordering::Acquire))?;
         let o = s.aux[0].load(Ordering::SeqCst);
+        if !is_owner_word(o) {
+            // Not an owner: the store was destroyed after the check above
+            // (its slot zeroed, or reused for a handle of another kind).
+            check_live(h, s.word.load(Ordering::SeqCst))?;
+            rounds += 1;
+            continue;
+        }
         if o == rec.as_owner() {
             if rec.is_full() {
                 return Err(Error::new(
@@ -724,8 +731,9 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
         // The handle may have been freed (and its slot even reused) while
         // this thread was marking it: then give the word back untouched.
         let live = check_live(h, s.word.load(Ordering::SeqCst));
-        // SAFETY: `o` came from the owner word.
-        let in_use = unsafe { ThreadRec::from_owner(o) }.is_some_and(|r| r.contains(h, false));
+        // SAFETY: `o` is an owner word (checked above): 0 or a record.
+        let in_use = live.is_ok()
+            && unsafe { ThreadRec::from_owner(o) }.is_some_and(|r| r.contains(h, false));
         let next = if live.is_err() || in_use {
             o
         } else {
@@ -744,6 +752,21 @@ pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
         }
     }
     Ok(Entry::Busy)
+}
+
+/// Whether an `aux[0]` value is a store's owner word (a record pointer,
+/// perhaps marked [`owner::STEALING`]) rather than 0 (a destroyed slot) or a
+/// handle (kind in the top byte: the slot now holds another kind of object).
+#[inline(always)]
+fn is_owner_word(o: u64) -> bool {
+    o & !owner::STEALING != 0 && o & 0xff00_0000_0000_0000 == 0
+}
+
+/// Whether a slot word is still of handle `h`'s object (kind and
+/// generation), in any state (live, pending, claimed).
+#[inline(always)]
+fn same_object(word: u64, h: u64) -> bool {
+    (word ^ h) >> GEN_SHIFT == 0
 }
 
 /// The record of the thread that owns store `h`'s bias, or `None` while a
@@ -839,20 +862,18 @@ fn release_last(s: &'static Slot, index: u32) {
     if kind_of(w) == WT_KIND_STORE && !store_idle(s, (w >> 32) << 32 | index as u64) {
         return;
     }
-    let mut w = w;
-    loop {
-        if w & PENDING == 0 || w & (READERS | CLAIMED) != 0 {
-            return;
-        }
-        match s
-            .word
-            .compare_exchange_weak(w, w | CLAIMED, Ordering::SeqCst, Ordering::SeqCst)
-        {
-            Ok(_) => break,
-            Err(cur) => w = cur,
-        }
+    // One strong CAS on the very word checked above. While pending with no
+    // readers, a word changes only by being claimed (then destroyed, and the
+    // slot perhaps reused), so a failure means that another thread destroys
+    // this object or already did; retrying with the new word could claim a
+    // later object of the slot that was never checked (a store someone is
+    // inside).
+    if s.word
+        .compare_exchange(w, w | CLAIMED, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        destroy(s, index);
     }
-    destroy(s, index);
 }
 
 /// Whether no thread is inside the pending store `h` (see `owner.rs`). If
@@ -860,6 +881,11 @@ fn release_last(s: &'static Slot, index: u32) {
 fn store_idle(s: &'static Slot, h: u64) -> bool {
     loop {
         let o = s.aux[0].load(Ordering::SeqCst);
+        if !is_owner_word(o) || !same_object(s.word.load(Ordering::SeqCst), h) {
+            // The store is gone (destroyed by another thread, its slot
+            // perhaps reused): whoever destroyed it has dealt with it.
+            return false;
+        }
         if o & owner::STEALING != 0 {
             // A thief finishes in microseconds (it will see `pending`).
             std::thread::yield_now();

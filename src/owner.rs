@@ -367,8 +367,14 @@ pub fn heavy() {
         let rc = unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED, 0, 0) };
         // Registration succeeded, so this cannot fail; if it ever did, the
         // fallback below would not be enough for owners that only use
-        // compiler fences, so refuse to continue unsafely.
-        assert_eq!(rc, 0, "membarrier failed after registration");
+        // compiler fences, so refuse to continue unsafely. Not a panic: the
+        // caller may be holding a store's owner word marked as being stolen,
+        // and an unwind would leave it marked (every later free of the store
+        // would wait for it forever).
+        if rc != 0 {
+            eprintln!("libwt: membarrier failed after registration (rc {rc}); aborting");
+            std::process::abort();
+        }
         return;
     }
     fence(Ordering::SeqCst);
