@@ -680,6 +680,9 @@ int32_t wt_engine_increment_epoch(uint64_t engine);
  * Returns "" if no call has failed on this thread yet. The pointer stays
  * valid until the next failing libwt call on the same thread; copy it if you
  * need it longer. Never returns NULL. Thread-safe (per-thread record).
+ * Calls made while the thread exits, from destructors that run after
+ * libwt's own per-thread record is gone, still return their status (and
+ * `wt_error_status` reads it), but the message is a fixed text saying so.
  */
 const char *wt_error_message(void);
 

@@ -6,7 +6,7 @@
 //! next failing call on the same thread. Successful calls leave it untouched,
 //! so the hot path never writes thread-local state.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_char;
 use std::fmt;
 
@@ -134,16 +134,21 @@ impl Error {
     #[inline(never)]
     pub fn store(self) -> i32 {
         let status = self.status;
-        LAST.with(|l| {
-            let mut l = l.borrow_mut();
+        CODES.set(Codes {
+            status,
+            trap_code: self.trap_code,
+            exit_code: self.exit_code,
+        });
+        // `try_with`: during thread exit the message record may already be
+        // destroyed (a C++ thread_local or pthread key destructor that runs
+        // after it may still call libwt); the status is returned regardless
+        // and the message reads as `GONE`.
+        let _ = MSG.try_with(|l| {
             let mut bytes: Vec<u8> = self.msg.into_bytes();
             bytes.retain(|b| *b != 0);
-            l.len = bytes.len();
+            let len = bytes.len();
             bytes.push(0);
-            l.msg = bytes;
-            l.status = status;
-            l.trap_code = self.trap_code;
-            l.exit_code = self.exit_code;
+            *l.borrow_mut() = Some(Msg { bytes, len });
         });
         status
     }
@@ -155,29 +160,41 @@ impl fmt::Display for Error {
     }
 }
 
-struct LastError {
+/// The codes of a thread's last failure: plain `Copy` data in a thread-local
+/// without a destructor, so readable and writable at any point of thread exit.
+#[derive(Clone, Copy)]
+struct Codes {
     status: i32,
-    /// Message bytes followed by one NUL; empty before the first failure.
-    msg: Vec<u8>,
-    len: usize,
     trap_code: i32,
     exit_code: i32,
 }
 
-thread_local! {
-    static LAST: RefCell<LastError> = const {
-        RefCell::new(LastError { status: WT_OK, msg: Vec::new(), len: 0, trap_code: -1, exit_code: 0 })
-    };
+/// The message of a thread's last failure: the bytes followed by one NUL.
+struct Msg {
+    bytes: Vec<u8>,
+    len: usize,
 }
 
-impl LastError {
-    fn ptr(&self) -> *const c_char {
-        if self.msg.is_empty() {
-            c"".as_ptr()
-        } else {
-            self.msg.as_ptr().cast()
-        }
-    }
+thread_local! {
+    static CODES: Cell<Codes> = const {
+        Cell::new(Codes { status: WT_OK, trap_code: -1, exit_code: 0 })
+    };
+    static MSG: RefCell<Option<Msg>> = const { RefCell::new(None) };
+}
+
+/// What `wt_error_message` reads once the thread's message record has been
+/// destroyed (calls made from other thread-exit destructors).
+const GONE: &std::ffi::CStr =
+    c"(no message: this thread is exiting and its libwt error record is gone)";
+
+/// The thread's last message: `(pointer, length)` of a NUL-terminated
+/// string that stays valid until the next failure recorded on this thread.
+fn last_msg() -> (*const c_char, usize) {
+    MSG.try_with(|m| match &*m.borrow() {
+        Some(m) => (m.bytes.as_ptr().cast(), m.len),
+        None => (c"".as_ptr(), 0),
+    })
+    .unwrap_or((GONE.as_ptr(), GONE.to_bytes().len()))
 }
 
 /// The message of the last failed call on this thread, NUL-terminated UTF-8.
@@ -185,15 +202,18 @@ impl LastError {
 /// Returns "" if no call has failed on this thread yet. The pointer stays
 /// valid until the next failing libwt call on the same thread; copy it if you
 /// need it longer. Never returns NULL. Thread-safe (per-thread record).
+/// Calls made while the thread exits, from destructors that run after
+/// libwt's own per-thread record is gone, still return their status (and
+/// `wt_error_status` reads it), but the message is a fixed text saying so.
 #[no_mangle]
 pub extern "C" fn wt_error_message() -> *const c_char {
-    LAST.with(|l| l.borrow().ptr())
+    last_msg().0
 }
 
 /// Length in bytes (without the terminating NUL) of `wt_error_message()`.
 #[no_mangle]
 pub extern "C" fn wt_error_message_len() -> usize {
-    LAST.with(|l| l.borrow().len)
+    last_msg().1
 }
 
 /// Copies the last error message of this thread into `buf` (at most `cap`
@@ -206,38 +226,37 @@ pub extern "C" fn wt_error_message_len() -> usize {
 /// `buf` must be NULL or point to `cap` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn wt_error_message_copy(buf: *mut c_char, cap: usize) -> usize {
-    LAST.with(|l| {
-        let l = l.borrow();
-        if !buf.is_null() && cap > 0 {
-            let n = l.len.min(cap - 1);
-            // SAFETY: caller guarantees `cap` writable bytes at `buf`; n < cap.
-            unsafe {
-                std::ptr::copy_nonoverlapping(l.ptr(), buf, n);
-                *buf.add(n) = 0;
-            }
+    let (p, len) = last_msg();
+    if !buf.is_null() && cap > 0 {
+        let n = len.min(cap - 1);
+        // SAFETY: caller guarantees `cap` writable bytes at `buf`; n < cap;
+        // `p` holds `len` bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(p, buf, n);
+            *buf.add(n) = 0;
         }
-        l.len
-    })
+    }
+    len
 }
 
 /// The status of the last failed call on this thread (`WT_OK` if none yet).
 #[no_mangle]
 pub extern "C" fn wt_error_status() -> i32 {
-    LAST.with(|l| l.borrow().status)
+    CODES.get().status
 }
 
 /// The `WT_TRAP_*` code of the last failure on this thread if it was a trap
 /// (`WT_ERR_TRAP`, `WT_ERR_INTERRUPTED`, `WT_ERR_OUT_OF_FUEL`), else -1.
 #[no_mangle]
 pub extern "C" fn wt_error_trap_code() -> i32 {
-    LAST.with(|l| l.borrow().trap_code)
+    CODES.get().trap_code
 }
 
 /// The exit code passed to WASI `proc_exit` when the last failure on this
 /// thread was `WT_ERR_EXIT`; 0 otherwise.
 #[no_mangle]
 pub extern "C" fn wt_error_exit_code() -> i32 {
-    LAST.with(|l| l.borrow().exit_code)
+    CODES.get().exit_code
 }
 
 fn trap_code(t: wasmtime::Trap) -> i32 {

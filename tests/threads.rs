@@ -839,3 +839,48 @@ fn stores_outlive_the_threads_that_made_them() {
         },
     );
 }
+
+/// Calls libwt from a thread-local destructor that runs after libwt's own
+/// per-thread error record was destroyed (thread-exit destructors run in the
+/// reverse order of registration; C++ `thread_local` objects and D/Go
+/// runtimes do this). A failing call returns its status and the status and
+/// trap code stay readable; the message says why it is missing. Before the
+/// fix, recording the error panicked outside the panic boundary: the process
+/// aborted.
+#[test]
+fn calls_from_thread_exit_destructors_after_libwt_s_own() {
+    struct LateUser(std::sync::mpsc::Sender<(i32, i32, String, usize)>);
+    impl Drop for LateUser {
+        fn drop(&mut self) {
+            // Runs after libwt's message record is gone.
+            let st = wt_free(0);
+            let status = wt_error_status();
+            let m = unsafe { std::ffi::CStr::from_ptr(wt_error_message()) };
+            let mut buf = [0 as std::ffi::c_char; 8];
+            let n = unsafe { wt_error_message_copy(buf.as_mut_ptr(), buf.len()) };
+            let _ = self
+                .0
+                .send((st, status, m.to_string_lossy().into_owned(), n));
+        }
+    }
+    thread_local!(static LATE: std::cell::RefCell<Option<LateUser>> = const { std::cell::RefCell::new(None) });
+
+    watchdog("thread_exit_destructors", Duration::from_secs(20), || {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Registered first, so destroyed last.
+            LATE.with(|l| *l.borrow_mut() = Some(LateUser(tx)));
+            // The first failure registers libwt's message record.
+            fails(wt_free(0), WT_ERR_BAD_HANDLE);
+            let e = engine();
+            ok(wt_free(e));
+        })
+        .join()
+        .unwrap();
+        let (st, status, m, n) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(st, WT_ERR_BAD_HANDLE);
+        assert_eq!(status, WT_ERR_BAD_HANDLE);
+        assert!(m.contains("thread is exiting"), "{m}");
+        assert_eq!(n, m.len());
+    });
+}
