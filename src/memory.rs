@@ -3,7 +3,7 @@
 use wasmtime::Memory;
 
 use crate::error::{Error, Result, WT_ERR_LIMIT, WT_ERR_OUT_OF_BOUNDS};
-use crate::ffi::{bytes_arg, guard, out};
+use crate::ffi::{guard, out};
 use crate::handle;
 use crate::store::{with_store, Cx, StoreItem, StoreObj};
 
@@ -116,12 +116,12 @@ pub unsafe extern "C" fn wt_memory_read(
             return Err(Error::null("buf"));
         }
         with_memory(store, memory, |cx, _, m| {
-            let data = m.data(&*cx);
-            let r = range(offset, len, data.len())?;
+            // Raw pointers only: `buf` may point into this very memory
+            // (from `wt_memory_data`), so no slice may cover both.
+            let r = range(offset, len, m.data_size(&*cx))?;
             // SAFETY: `buf` has `len` writable bytes (caller contract), the
-            // source range is in bounds; they cannot overlap wasm memory
-            // unless the caller passed a pointer into it, which copy handles.
-            unsafe { std::ptr::copy(data[r].as_ptr(), buf, len) };
+            // source range is in bounds; `copy` allows the two to overlap.
+            unsafe { std::ptr::copy(m.data_ptr(&*cx).add(r.start), buf, len) };
             Ok(())
         })
     })
@@ -142,11 +142,16 @@ pub unsafe extern "C" fn wt_memory_write(
     len: usize,
 ) -> i32 {
     guard(|| {
-        let src = unsafe { bytes_arg(buf, len, "buf")? };
+        if len > 0 && buf.is_null() {
+            return Err(Error::null("buf"));
+        }
         with_memory(store, memory, |cx, _, m| {
-            let data = m.data_mut(&mut *cx);
-            let r = range(offset, len, data.len())?;
-            data[r].copy_from_slice(src);
+            // Raw pointers only: `buf` may point into this very memory
+            // (from `wt_memory_data`), so no slice may cover both.
+            let r = range(offset, len, m.data_size(&*cx))?;
+            // SAFETY: `buf` has `len` readable bytes (caller contract), the
+            // destination range is in bounds; `copy` allows the two to overlap.
+            unsafe { std::ptr::copy(buf, m.data_ptr(&*cx).add(r.start), len) };
             Ok(())
         })
     })

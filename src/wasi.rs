@@ -59,6 +59,8 @@ pub unsafe extern "C" fn wt_wasi_config_new(out_config: *mut u64) -> i32 {
 }
 
 /// Appends one command-line argument (the first one is the program name by convention).
+/// An argument containing a NUL byte is refused (`WT_ERR_INVALID_ARGUMENT`):
+/// the guest receives C strings, so it would see it cut short.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
@@ -71,6 +73,7 @@ pub unsafe extern "C" fn wt_wasi_config_add_arg(
 ) -> i32 {
     guard(|| {
         let a = unsafe { str_arg(arg, len, "arg")? }.to_string();
+        no_nul(&a, "argument")?;
         with_cfg(config, |s| {
             s.args.push(a);
             Ok(())
@@ -78,7 +81,9 @@ pub unsafe extern "C" fn wt_wasi_config_add_arg(
     })
 }
 
-/// Adds an environment variable `key=value`.
+/// Adds an environment variable `key=value`. A name that is empty or holds
+/// `=`, and a name or value holding a NUL byte, are refused
+/// (`WT_ERR_INVALID_ARGUMENT`).
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
@@ -99,11 +104,23 @@ pub unsafe extern "C" fn wt_wasi_config_add_env(
                 "invalid environment variable name {k:?}"
             )));
         }
+        no_nul(&k, "environment variable name")?;
+        no_nul(&v, "environment variable value")?;
         with_cfg(config, |s| {
             s.env.push((k, v));
             Ok(())
         })
     })
+}
+
+/// WASI hands arguments and environment to the guest as C strings.
+fn no_nul(s: &str, what: &str) -> Result<()> {
+    match s.find('\0') {
+        Some(at) => Err(Error::invalid(format!(
+            "{what} {s:?} contains a NUL byte (at {at}); the guest reads C strings"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Makes the guest's stdin read the given bytes (copied) and then EOF.

@@ -49,6 +49,18 @@ fn memory_size_grow_read_write_and_bounds() {
         unsafe { std::slice::from_raw_parts(p.add(16), 5) },
         b"hello"
     );
+    // Copies within the memory itself, through its own data pointer: the
+    // ranges overlap, and the result is that of memmove.
+    ok(unsafe { wt_memory_write(s, m, 17, p.add(16), 5) });
+    assert_eq!(
+        unsafe { std::slice::from_raw_parts(p.add(16), 6) },
+        b"hhello"
+    );
+    ok(unsafe { wt_memory_read(s, m, 17, p.add(15), 5) });
+    assert_eq!(
+        unsafe { std::slice::from_raw_parts(p.add(15), 7) },
+        b"hellolo"
+    );
     ok(wt_free(s));
     ok(wt_free(e));
 }
@@ -730,6 +742,20 @@ fn wasi_args_stdin_captured_output_and_exit_code() {
     ok(unsafe { wt_wasi_config_add_env(w, "K".as_ptr().cast(), 1, "V".as_ptr().cast(), 1) });
     fails(
         unsafe { wt_wasi_config_add_env(w, "A=B".as_ptr().cast(), 3, "V".as_ptr().cast(), 1) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
+    // NUL bytes would cut the guest's C strings short: refused.
+    let m = fails(
+        unsafe { wt_wasi_config_add_arg(w, "a\0b".as_ptr().cast(), 3) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
+    assert!(m.contains("NUL"), "{m}");
+    fails(
+        unsafe { wt_wasi_config_add_env(w, c"K".as_ptr(), 2, "V".as_ptr().cast(), 1) },
+        WT_ERR_INVALID_ARGUMENT,
+    );
+    fails(
+        unsafe { wt_wasi_config_add_env(w, "K2".as_ptr().cast(), 2, "V\0W".as_ptr().cast(), 3) },
         WT_ERR_INVALID_ARGUMENT,
     );
     ok(unsafe { wt_wasi_config_set_stdin_bytes(w, b"piped input".as_ptr(), 11) });
