@@ -287,7 +287,7 @@ pub fn call(
         }
         for (i, (out, r)) in results.iter_mut().zip(raw.iter()).enumerate() {
             let v = r.get_u64();
-            *out = if i < 64 && sig.narrow_results & (1 << i) != 0 {
+            *out = if crate::types::is_narrow(sig.results[i]) {
                 v & 0xffff_ffff
             } else {
                 v
@@ -426,7 +426,7 @@ fn trampoline_general(
         for (i, (a, r)) in args.iter_mut().zip(raw.iter()).enumerate() {
             // SAFETY: Wasmtime initialises the first `np` values with the params.
             let v = unsafe { r.assume_init() }.get_u64();
-            *a = if i < 64 && sig.narrow_params & (1 << i) != 0 {
+            *a = if crate::types::is_narrow(sig.params[i]) {
                 v & 0xffff_ffff
             } else {
                 v

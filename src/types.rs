@@ -87,6 +87,12 @@ pub struct Sig {
     pub narrow_params: u64,
 }
 
+/// Whether a slot of this value type carries 32 bits (i32, f32): the upper
+/// half of such a slot is zero on the way out.
+pub fn is_narrow(t: i32) -> bool {
+    matches!(t, WT_I32 | WT_F32)
+}
+
 impl Sig {
     pub fn new(params: Box<[i32]>, results: Box<[i32]>) -> Sig {
         let numeric = params
@@ -95,13 +101,13 @@ impl Sig {
             .all(|t| matches!(*t, WT_I32 | WT_I64 | WT_F32 | WT_F64));
         let mut narrow_params = 0;
         for (i, t) in params.iter().enumerate().take(64) {
-            if matches!(*t, WT_I32 | WT_F32) {
+            if is_narrow(*t) {
                 narrow_params |= 1 << i;
             }
         }
         let mut narrow_results = 0;
         for (i, t) in results.iter().enumerate().take(64) {
-            if matches!(*t, WT_I32 | WT_F32) {
+            if is_narrow(*t) {
                 narrow_results |= 1 << i;
             }
         }

@@ -823,6 +823,25 @@ fn linker_definitions_after_instantiation_take_effect() {
     }
 }
 
+/// Beyond the 64th param or result, i32 results still come back with their
+/// upper half cleared (the slots of a call's buffer first hold the args, here
+/// all ones, and the guest writes only 32 bits of an i32 result).
+#[test]
+fn i32_results_past_the_64th_are_zero_extended() {
+    const N: usize = 70;
+    let params = " i64".repeat(N);
+    let results = " i32".repeat(N);
+    let body: String = (0..N).map(|k| format!("i32.const {k} ")).collect();
+    let (e, s, i) = quick(&format!(
+        r#"(module (func (export "f") (param{params}) (result{results}) {body}))"#
+    ));
+    let f = func(s, i, "f");
+    let out = call(s, f, &[u64::MAX; N], N).unwrap();
+    assert_eq!(out, (0..N as u64).collect::<Vec<_>>());
+    ok(wt_free(s));
+    ok(wt_free(e));
+}
+
 /// Host callbacks of every small numeric shape (each has its own
 /// specialised trampoline) and a few larger ones (the general trampoline):
 /// arguments arrive exactly, with the unspecified upper half of i32/f32
