@@ -1,10 +1,9 @@
 //! Linkers (`WT_KIND_LINKER`): name host functions and instances, instantiate modules.
 
-use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use wasmtime::{Engine, Extern, Instance, InstancePre, Linker, Module};
@@ -29,6 +28,14 @@ pub struct LinkerObj {
     /// Shared (`Arc`): taking one out is one reference count, not the three
     /// of an `InstancePre` clone.
     pre: Mutex<Vec<Arc<InstancePre<Host>>>>,
+    /// The thread (`owner::me`) holding the write lock, 0 if none. Defining
+    /// can drop a replaced host function and run its env finalizer, which is
+    /// embedder code that may call back into libwt on this thread, even into
+    /// another linker whose definition drops a callback whose finalizer
+    /// comes back here: an instantiation with a linker that this very
+    /// thread is defining must not wait for the lock (a deadlock); it gets
+    /// `WT_ERR_BUSY`. Only the holder writes it; other threads never match.
+    writer: AtomicU64,
 }
 
 /// Modules whose pre-resolved instantiation a linker keeps.
@@ -41,19 +48,11 @@ fn busy() -> Error {
     )
 }
 
-thread_local! {
-    /// The linker whose write lock this thread holds (0: none). Defining can
-    /// drop a replaced host function and run its env finalizer, which is
-    /// embedder code that may call back into libwt on this thread; an
-    /// instantiation with the same linker then must not wait for a lock that
-    /// its own thread holds (a deadlock), it gets `WT_ERR_BUSY`.
-    static WRITING: Cell<usize> = const { Cell::new(0) };
-}
-
-/// The write lock of a linker, marked as held by this thread while it lives.
+/// The write lock of a linker; while it lives the linker records which
+/// thread holds it (see `LinkerObj::writer`).
 pub struct LinkerWrite<'a> {
     guard: RwLockWriteGuard<'a, Linker<Host>>,
-    prev: usize,
+    writer: &'a AtomicU64,
 }
 
 impl std::ops::Deref for LinkerWrite<'_> {
@@ -69,20 +68,21 @@ impl std::ops::DerefMut for LinkerWrite<'_> {
 }
 impl Drop for LinkerWrite<'_> {
     fn drop(&mut self) {
-        WRITING.with(|w| w.set(self.prev));
+        // Before the lock is released (the guard drops after this).
+        self.writer.store(0, Ordering::Relaxed);
     }
 }
 
 impl LinkerObj {
-    fn id(&self) -> usize {
-        self as *const LinkerObj as usize
-    }
     /// Takes the write lock for a definition, or `WT_ERR_BUSY` while an
     /// instantiation (or another definition) holds the linker.
     pub fn write(&self) -> Result<LinkerWrite<'_>> {
         let guard = self.linker.try_write().ok_or_else(busy)?;
-        let prev = WRITING.with(|w| w.replace(self.id()));
-        let w = LinkerWrite { guard, prev };
+        self.writer.store(crate::owner::me(), Ordering::Relaxed);
+        let w = LinkerWrite {
+            guard,
+            writer: &self.writer,
+        };
         // Definitions change what imports resolve to. (Dropped outside the
         // cache's lock: a dropped host function may run its finalizer.)
         let stale = std::mem::take(&mut *self.pre.lock());
@@ -113,7 +113,7 @@ impl LinkerObj {
     /// another thread to finish), or `WT_ERR_BUSY` if this very thread is in
     /// the middle of a definition of this linker.
     pub fn read(&self) -> Result<RwLockReadGuard<'_, Linker<Host>>> {
-        if WRITING.with(|w| w.get()) == self.id() {
+        if self.writer.load(Ordering::Relaxed) == crate::owner::me() {
             return Err(Error::new(
                 WT_ERR_BUSY,
                 "the linker is being defined on this thread right now (a callback finalizer \
@@ -146,6 +146,7 @@ pub unsafe extern "C" fn wt_linker_new(engine: u64, out_linker: *mut u64) -> i32
             linker: RwLock::new(linker),
             store_items: AtomicBool::new(false),
             pre: Mutex::new(Vec::new()),
+            writer: AtomicU64::new(0),
         }))?;
         Ok(())
     })

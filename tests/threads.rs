@@ -611,6 +611,59 @@ fn finalizer_reentering_the_linker_does_not_deadlock() {
     });
 }
 
+/// Finalizers that chain through two linkers: redefining on linker A drops a
+/// callback whose finalizer redefines on linker B, which drops a callback
+/// whose finalizer instantiates with A. This thread holds A's write lock all
+/// along: that instantiation gets `WT_ERR_BUSY` (before the fix only the
+/// innermost linker was remembered, and it waited for A's lock: deadlock).
+static CHAIN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+static CHAIN_HANDLES: Mutex<[u64; 5]> = Mutex::new([0; 5]); // a, b, store, module, functype
+
+unsafe extern "C" fn chain_fin_b(_env: *mut c_void) {
+    let [a, _, s, m, _] = *CHAIN_HANDLES.lock().unwrap();
+    let mut out = 0;
+    let st = unsafe { wt_linker_instantiate(a, s, m, &mut out) };
+    CHAIN.lock().unwrap().push(st);
+}
+
+unsafe extern "C" fn chain_fin_a(_env: *mut c_void) {
+    let [_, b, _, _, ft] = *CHAIN_HANDLES.lock().unwrap();
+    let mut obj = 0;
+    let st1 = unsafe { wt_callback_new(ft, Some(check_cb), std::ptr::null_mut(), None, &mut obj) };
+    // Replaces (drops) B's callback, whose finalizer is `chain_fin_b`.
+    let st2 =
+        unsafe { wt_linker_define_func(b, "host".as_ptr().cast(), 4, "y".as_ptr().cast(), 1, obj) };
+    let st3 = wt_free(obj);
+    CHAIN.lock().unwrap().extend([st1, st2, st3]);
+}
+
+#[test]
+fn finalizers_chained_through_two_linkers_do_not_deadlock() {
+    watchdog("chained_finalizers", Duration::from_secs(30), || {
+        let e = engine();
+        let (a, b) = (linker(e), linker(e));
+        let s = store(e);
+        let m = module(e, "(module)");
+        let ft = functype(&[WT_I32], &[WT_I32]);
+        *CHAIN_HANDLES.lock().unwrap() = [a, b, s, m, ft];
+        ok(wt_linker_allow_shadowing(a, 1));
+        ok(wt_linker_allow_shadowing(b, 1));
+        let null = std::ptr::null_mut();
+        define_with_finalizer(a, "host", "x", ft, check_cb, null, chain_fin_a);
+        define_with_finalizer(b, "host", "y", ft, check_cb, null, chain_fin_b);
+        // Replaces A's callback: chain_fin_a runs, then chain_fin_b inside it.
+        define_with_finalizer(a, "host", "x", ft, check_cb, null, chain_fin_a);
+        let seen = CHAIN.lock().unwrap().clone();
+        assert_eq!(seen, [WT_ERR_BUSY, WT_OK, WT_OK, WT_OK], "{seen:?}");
+        // Outside the definitions the same instantiation works.
+        let mut inst = 0;
+        ok(unsafe { wt_linker_instantiate(a, s, m, &mut inst) });
+        for h in [a, b, ft, s, m, e] {
+            ok(wt_free(h));
+        }
+    });
+}
+
 /// A store's right of use moves between threads (`owner.rs`): handed back
 /// and forth while idle it never reports busy; while one thread is inside a
 /// callback the other gets exactly WT_ERR_BUSY; freed by the other thread
