@@ -570,6 +570,8 @@ fn new_store(e: EngineObj) -> Result<u64> {
         store.epoch_deadline_callback(|mut cx| {
             let h = cx.data_mut();
             if h.interrupt.take() {
+                // An interrupt, not a timeout (even if one fired before).
+                h.timed_out = false;
                 return Ok(UpdateDeadline::Interrupt);
             }
             if let Some(d) = h.deadline {
@@ -680,6 +682,8 @@ pub extern "C" fn wt_store_set_timeout_ms(store: u64, ms: u64) -> i32 {
             }
             let h = cx.data_mut();
             so.has_timeout.set(ms != 0);
+            // A timeout that fired before says nothing about later calls.
+            h.timed_out = false;
             if ms == 0 {
                 h.timeout = None;
                 h.deadline = None;

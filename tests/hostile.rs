@@ -145,6 +145,13 @@ fn infinite_loop_stopped_by_timeout() {
         call(s, func(s, i, "spin"), &[], 0).unwrap_err().0,
         WT_ERR_INTERRUPTED
     );
+    // Timeout off right after it fired: an interrupt is then reported as an
+    // interrupt, not as the timeout that fired before.
+    ok(wt_store_set_timeout_ms(s, 0));
+    ok(wt_store_interrupt(s));
+    let (st, m) = call(s, func(s, i, "spin"), &[], 0).unwrap_err();
+    assert_eq!(st, WT_ERR_INTERRUPTED, "{m}");
+    assert!(!m.contains("timed out"), "{m}");
     ok_still(s, i);
     ok(wt_free(s));
     ok(wt_free(e));
