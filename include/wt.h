@@ -634,8 +634,13 @@ int32_t wt_config_set_max_wasm_stack(uint64_t config, size_t bytes);
 
 /**
  * Enables Wasmtime's on-disk compilation cache for engines made from this
- * config, with its files under `dir` (UTF-8 path, created if missing).
+ * config, with its files under `dir` (UTF-8 path, created if missing,
+ * with mode 700).
  * Compiling the same module again then loads the machine code from disk.
+ * The directory is trusted like `wt_module_deserialize`'s bytes: whoever can
+ * write there can make this process run their machine code. So on Unix a
+ * directory that its group or others may write, or that another user owns,
+ * is refused (`WT_ERR_INVALID_ARGUMENT`).
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
  * `WT_ERR_INVALID_ARGUMENT`, `WT_ERR_IO` (directory cannot be created/used).
  *
@@ -1114,7 +1119,12 @@ int32_t wt_module_serialize(uint64_t module, uint64_t *out_bytes);
  * wasm is. Pass only bytes produced by `wt_module_serialize` of the same
  * libwt build with a compatible engine configuration; Wasmtime checks the
  * header, version and configuration and such mismatches are rejected with
- * `WT_ERR_COMPILE`, but tampered bytes are not detected.
+ * `WT_ERR_COMPILE`. Accidental damage (a truncated or partly overwritten
+ * file, a flipped bit) is detected too: `wt_module_serialize` ends the bytes
+ * with a SHA-256 of the rest, checked here before anything is loaded. That
+ * is not a signature: bytes altered on purpose can carry a matching digest,
+ * so keep precompiled modules where only you can write them, as you would
+ * shared libraries.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_COMPILE`.
  *
  * # Safety
@@ -1404,6 +1414,8 @@ int32_t wt_wasi_config_new(uint64_t *out_config);
 
 /**
  * Appends one command-line argument (the first one is the program name by convention).
+ * An argument containing a NUL byte is refused (`WT_ERR_INVALID_ARGUMENT`):
+ * the guest receives C strings, so it would see it cut short.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_INVALID_ARGUMENT`.
  *
  * # Safety
@@ -1412,7 +1424,9 @@ int32_t wt_wasi_config_new(uint64_t *out_config);
 int32_t wt_wasi_config_add_arg(uint64_t config, const char *arg, size_t len);
 
 /**
- * Adds an environment variable `key=value`.
+ * Adds an environment variable `key=value`. A name that is empty or holds
+ * `=`, and a name or value holding a NUL byte, are refused
+ * (`WT_ERR_INVALID_ARGUMENT`).
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_INVALID_ARGUMENT`.
  *
  * # Safety

@@ -252,9 +252,50 @@ pub extern "C" fn wt_config_set_max_wasm_stack(config: u64, bytes: usize) -> i32
     })
 }
 
+/// Refuses a cache directory that someone other than this process's user
+/// could write to (they could plant machine code in it).
+#[cfg(unix)]
+fn only_owner_writes(dir: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::metadata(dir).map_err(|e| {
+        Error::new(
+            WT_ERR_IO,
+            format!("cannot use cache directory {dir:?}: {e}"),
+        )
+    })?;
+    // SAFETY: plain libc call without arguments.
+    let me = unsafe { libc::geteuid() };
+    if md.uid() != me {
+        return Err(Error::invalid(format!(
+            "cache directory {dir:?} belongs to another user (uid {}, this process runs as {me}): \
+             whoever can write there can make this process run their machine code",
+            md.uid()
+        )));
+    }
+    if md.mode() & 0o022 != 0 {
+        return Err(Error::invalid(format!(
+            "cache directory {dir:?} is writable by its group or by others (mode {:o}): whoever \
+             can write there can make this process run their machine code; use a directory \
+             only its owner can write (e.g. mode 755 or 700)",
+            md.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn only_owner_writes(_dir: &str) -> Result<()> {
+    Ok(())
+}
+
 /// Enables Wasmtime's on-disk compilation cache for engines made from this
-/// config, with its files under `dir` (UTF-8 path, created if missing).
+/// config, with its files under `dir` (UTF-8 path, created if missing,
+/// with mode 700).
 /// Compiling the same module again then loads the machine code from disk.
+/// The directory is trusted like `wt_module_deserialize`'s bytes: whoever can
+/// write there can make this process run their machine code. So on Unix a
+/// directory that its group or others may write, or that another user owns,
+/// is refused (`WT_ERR_INVALID_ARGUMENT`).
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`,
 /// `WT_ERR_INVALID_ARGUMENT`, `WT_ERR_IO` (directory cannot be created/used).
 ///
@@ -271,12 +312,18 @@ pub unsafe extern "C" fn wt_config_set_cache_dir(
         if dir.is_empty() {
             return Err(Error::invalid("cache directory must not be empty"));
         }
-        std::fs::create_dir_all(dir).map_err(|e| {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        // What libwt creates only its owner may write, whatever the umask.
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| {
             Error::new(
                 WT_ERR_IO,
                 format!("cannot create cache directory {dir:?}: {e}"),
             )
         })?;
+        only_owner_writes(dir)?;
         let mut cc = wasmtime::CacheConfig::new();
         cc.with_directory(dir);
         let cache = wasmtime::Cache::new(cc).map_err(|e| {

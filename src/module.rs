@@ -3,6 +3,7 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use wasmtime::{ExternType, Module};
 
 use crate::engine::EngineObj;
@@ -199,15 +200,54 @@ pub unsafe extern "C" fn wt_module_serialize(module: u64, out_bytes: *mut u64) -
     guard(|| {
         let o = unsafe { out(out_bytes, "out_bytes")? };
         let m = handle::get::<Module>(module)?;
-        let bytes = m.serialize().map_err(|e| {
+        let mut bytes = m.serialize().map_err(|e| {
             Error::internal(format!(
                 "cannot serialize module: {}",
                 crate::error::describe(&e)
             ))
         })?;
+        let digest = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&digest);
+        bytes.extend_from_slice(TRAILER_MAGIC);
         *o = handle::insert(bytes.into_boxed_slice())?;
         Ok(())
     })
+}
+
+/// Ends the bytes of `wt_module_serialize`, after the SHA-256 of what
+/// precedes it (the bytes of Wasmtime's `Module::serialize`).
+const TRAILER_MAGIC: &[u8; 8] = b"libwt\x00m\x01";
+const TRAILER_LEN: usize = 32 + TRAILER_MAGIC.len();
+
+/// Wasmtime's part of `wt_module_serialize` bytes, once their trailer says
+/// they are whole.
+fn checked_body(bytes: &[u8]) -> Result<&[u8]> {
+    let Some(body_len) = bytes.len().checked_sub(TRAILER_LEN) else {
+        return Err(Error::new(
+            WT_ERR_COMPILE,
+            format!(
+                "cannot deserialize module: {} bytes are too few for bytes of wt_module_serialize",
+                bytes.len()
+            ),
+        ));
+    };
+    let (body, trailer) = bytes.split_at(body_len);
+    let (digest, magic) = trailer.split_at(32);
+    if magic != TRAILER_MAGIC {
+        return Err(Error::new(
+            WT_ERR_COMPILE,
+            "cannot deserialize module: these bytes were not made by wt_module_serialize \
+             (or were cut short): they lack its trailer",
+        ));
+    }
+    if Sha256::digest(body).as_slice() != digest {
+        return Err(Error::new(
+            WT_ERR_COMPILE,
+            "cannot deserialize module: the bytes are damaged (their SHA-256 does not match \
+             the one wt_module_serialize recorded)",
+        ));
+    }
+    Ok(body)
 }
 
 /// Loads a module from bytes made by `wt_module_serialize`.
@@ -216,7 +256,12 @@ pub unsafe extern "C" fn wt_module_serialize(module: u64, out_bytes: *mut u64) -
 /// wasm is. Pass only bytes produced by `wt_module_serialize` of the same
 /// libwt build with a compatible engine configuration; Wasmtime checks the
 /// header, version and configuration and such mismatches are rejected with
-/// `WT_ERR_COMPILE`, but tampered bytes are not detected.
+/// `WT_ERR_COMPILE`. Accidental damage (a truncated or partly overwritten
+/// file, a flipped bit) is detected too: `wt_module_serialize` ends the bytes
+/// with a SHA-256 of the rest, checked here before anything is loaded. That
+/// is not a signature: bytes altered on purpose can carry a matching digest,
+/// so keep precompiled modules where only you can write them, as you would
+/// shared libraries.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_NULL_POINTER`, `WT_ERR_COMPILE`.
 ///
 /// # Safety
@@ -232,6 +277,7 @@ pub unsafe extern "C" fn wt_module_deserialize(
         let o = unsafe { out(out_module, "out_module")? };
         let bytes = unsafe { bytes_arg(data, len, "data")? };
         let e = handle::get::<EngineObj>(engine)?;
+        let bytes = checked_body(bytes)?;
         // SAFETY: the trust requirement is forwarded to the caller (see above).
         let m = unsafe { Module::deserialize(&e.engine, bytes) }.map_err(|err| {
             Error::new(

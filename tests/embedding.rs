@@ -377,6 +377,35 @@ fn serialize_and_deserialize_modules() {
     let e2 = engine_with(|c| ok(wt_config_set_epoch_interruption(c, 0)));
     let st = unsafe { wt_module_deserialize(e2, data.as_ptr(), data.len(), &mut m2) };
     fails(st, WT_ERR_COMPILE);
+    // Damaged bytes are refused before anything is loaded: cut short at any
+    // length, or with any one byte changed (a sample of positions).
+    for len in [
+        0,
+        1,
+        39,
+        40,
+        data.len() / 2,
+        data.len() - 41,
+        data.len() - 1,
+    ] {
+        let st = unsafe { wt_module_deserialize(e, data.as_ptr(), len, &mut m2) };
+        let msg = fails(st, WT_ERR_COMPILE);
+        assert!(msg.contains("wt_module_serialize"), "{len}: {msg}");
+    }
+    let step = (data.len() / 97).max(1);
+    for at in (0..data.len())
+        .step_by(step)
+        .chain([data.len() - 41, data.len() - 1])
+    {
+        let mut bad = data.clone();
+        bad[at] ^= 0x10;
+        let st = unsafe { wt_module_deserialize(e, bad.as_ptr(), bad.len(), &mut m2) };
+        let msg = fails(st, WT_ERR_COMPILE);
+        assert!(
+            msg.contains("damaged") || msg.contains("trailer"),
+            "byte {at}: {msg}"
+        );
+    }
     for h in [b, m, l, s, e, e2] {
         ok(wt_free(h));
     }
@@ -396,6 +425,20 @@ fn compilation_cache_directory() {
     );
     for h in [m, m2, e] {
         ok(wt_free(h));
+    }
+    // A directory others may write is refused: they could plant machine code.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let mut c = 0;
+        ok(unsafe { wt_config_new(&mut c) });
+        let msg = fails(
+            unsafe { wt_config_set_cache_dir(c, d.as_ptr().cast(), d.len()) },
+            WT_ERR_INVALID_ARGUMENT,
+        );
+        assert!(msg.contains("writable by its group or by others"), "{msg}");
+        ok(wt_free(c));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,9 +9,10 @@
 //! `wt_module_serialize`/`wt_module_deserialize` (see
 //! `util::introspect_and_round_trip`). The same bytes given to
 //! `wt_module_deserialize` must be refused with `WT_ERR_COMPILE` unless they
-//! are an ELF image that passes Wasmtime's header, version and configuration
-//! checks (libFuzzer cannot get there by chance; such a module is only freed,
-//! since serialized modules are trusted input). Afterwards the live handle
+//! are an ELF image with libwt's SHA-256 trailer that passes Wasmtime's
+//! header, version and configuration checks (libFuzzer cannot get there by
+//! chance; such a module is only freed, since serialized modules are trusted
+//! input). Afterwards the live handle
 //! count must be back where it was.
 //!
 //! Used by `fuzz/fuzz_targets/module_bytes.rs` and `tests/fuzz_regressions.rs`.
