@@ -50,7 +50,9 @@
 #define WT_FEATURE_MULTI_MEMORY 2
 
 /**
- * Feature: threads and shared memories (OFF by default in libwt).
+ * Feature: threads and shared memories (OFF by default in libwt). With it, a
+ * guest may block in `memory.atomic.wait` on a shared memory of its own that
+ * nothing notifies; timeouts and interrupts do not reach such a wait.
  */
 #define WT_FEATURE_THREADS 3
 
@@ -625,9 +627,11 @@ int32_t wt_config_set_parallel_compilation(uint64_t config, int32_t on);
 
 /**
  * Sets the maximum native stack (in bytes) that guest code may use before it
- * traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB; at most
- * 2 MiB). Calls into wasm from a thread with less stack left than this plus
- * 128 KiB fail with that trap up front (see `wt_call`).
+ * traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB). Calls
+ * into wasm from a thread with less stack left than this plus 128 KiB fail
+ * with that trap up front (see `wt_call`). That check knows the thread's own
+ * stack on Linux and macOS; on fibers or coroutine stacks (and elsewhere) the
+ * embedder must provide that much stack itself.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_INVALID_ARGUMENT` (0).
  */
 int32_t wt_config_set_max_wasm_stack(uint64_t config, size_t bytes);
@@ -1265,7 +1269,10 @@ int32_t wt_store_get_fuel(uint64_t store, uint64_t *out_fuel);
  * `ms` milliseconds of wall time; 0 removes the limit. A call that runs
  * longer fails with `WT_ERR_INTERRUPTED` ("timed out") and the store stays
  * usable. Resolution is about 1 ms (a shared background ticker thread is
- * started on first use). Requires epoch interruption (on by default).
+ * started on first use). Requires epoch interruption (on by default). The
+ * limit is checked while wasm code runs: a guest blocked in a WASI call
+ * (`poll_oneoff` sleeping, `fd_read` of an inherited stdin) is stopped only
+ * once that call returns.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
  * `WT_ERR_UNSUPPORTED` (epoch interruption disabled).
  */

@@ -13,7 +13,9 @@ pub const WT_FEATURE_SIMD: i32 = 0;
 pub const WT_FEATURE_BULK_MEMORY: i32 = 1;
 /// Feature: several linear memories per module (on by default).
 pub const WT_FEATURE_MULTI_MEMORY: i32 = 2;
-/// Feature: threads and shared memories (OFF by default in libwt).
+/// Feature: threads and shared memories (OFF by default in libwt). With it, a
+/// guest may block in `memory.atomic.wait` on a shared memory of its own that
+/// nothing notifies; timeouts and interrupts do not reach such a wait.
 pub const WT_FEATURE_THREADS: i32 = 3;
 /// Feature: reference types (on by default).
 pub const WT_FEATURE_REFERENCE_TYPES: i32 = 4;
@@ -235,9 +237,11 @@ pub extern "C" fn wt_config_set_parallel_compilation(config: u64, on: i32) -> i3
 }
 
 /// Sets the maximum native stack (in bytes) that guest code may use before it
-/// traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB; at most
-/// 2 MiB). Calls into wasm from a thread with less stack left than this plus
-/// 128 KiB fail with that trap up front (see `wt_call`).
+/// traps with `WT_TRAP_STACK_OVERFLOW` (Wasmtime's default is 512 KiB). Calls
+/// into wasm from a thread with less stack left than this plus 128 KiB fail
+/// with that trap up front (see `wt_call`). That check knows the thread's own
+/// stack on Linux and macOS; on fibers or coroutine stacks (and elsewhere) the
+/// embedder must provide that much stack itself.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_INVALID_ARGUMENT` (0).
 #[no_mangle]
 pub extern "C" fn wt_config_set_max_wasm_stack(config: u64, bytes: usize) -> i32 {

@@ -667,7 +667,10 @@ pub unsafe extern "C" fn wt_store_get_fuel(store: u64, out_fuel: *mut u64) -> i3
 /// `ms` milliseconds of wall time; 0 removes the limit. A call that runs
 /// longer fails with `WT_ERR_INTERRUPTED` ("timed out") and the store stays
 /// usable. Resolution is about 1 ms (a shared background ticker thread is
-/// started on first use). Requires epoch interruption (on by default).
+/// started on first use). Requires epoch interruption (on by default). The
+/// limit is checked while wasm code runs: a guest blocked in a WASI call
+/// (`poll_oneoff` sleeping, `fd_read` of an inherited stdin) is stopped only
+/// once that call returns.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
 /// `WT_ERR_UNSUPPORTED` (epoch interruption disabled).
 #[no_mangle]
