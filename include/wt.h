@@ -1270,9 +1270,9 @@ int32_t wt_store_get_fuel(uint64_t store, uint64_t *out_fuel);
  * longer fails with `WT_ERR_INTERRUPTED` ("timed out") and the store stays
  * usable. Resolution is about 1 ms (a shared background ticker thread is
  * started on first use). Requires epoch interruption (on by default). The
- * limit is checked while wasm code runs: a guest blocked in a WASI call
- * (`poll_oneoff` sleeping, `fd_read` of an inherited stdin) is stopped only
- * once that call returns.
+ * limit is checked while wasm code runs and while a WASI guest sleeps; a
+ * guest blocked in another WASI call (`fd_read` of an inherited stdin,
+ * `poll_oneoff` on files or an absolute time) is stopped once it returns.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
  * `WT_ERR_UNSUPPORTED` (epoch interruption disabled).
  */
@@ -1505,6 +1505,10 @@ int32_t wt_store_wasi_output(uint64_t store, int32_t which, uint64_t *out_bytes)
  * Defines the WASI preview 1 functions (`wasi_snapshot_preview1`) in a
  * linker. A store without `wt_store_set_wasi` gets an empty context (no
  * args, env, stdio or files) when a WASI function is first called.
+ * A guest's sleep (`poll_oneoff` on one relative clock) obeys the store's
+ * timeout and `wt_store_interrupt` (`WT_ERR_INTERRUPTED`); other blocking
+ * WASI calls (`fd_read` of an inherited stdin, `poll_oneoff` on files or on
+ * an absolute time) are stopped only once they return.
  * Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_LINK`, `WT_ERR_BUSY`.
  */
 int32_t wt_linker_define_wasi(uint64_t linker);

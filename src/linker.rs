@@ -36,6 +36,9 @@ pub struct LinkerObj {
     /// thread is defining must not wait for the lock (a deadlock); it gets
     /// `WT_ERR_BUSY`. Only the holder writes it; other threads never match.
     writer: AtomicU64,
+    /// The last `wt_linker_allow_shadowing` setting (Wasmtime's linker does
+    /// not report it; `wt_linker_define_wasi` changes it for a moment).
+    pub shadowing: AtomicBool,
 }
 
 /// Modules whose pre-resolved instantiation a linker keeps.
@@ -147,6 +150,7 @@ pub unsafe extern "C" fn wt_linker_new(engine: u64, out_linker: *mut u64) -> i32
             store_items: AtomicBool::new(false),
             pre: Mutex::new(Vec::new()),
             writer: AtomicU64::new(0),
+            shadowing: AtomicBool::new(false),
         }))?;
         Ok(())
     })
@@ -164,7 +168,9 @@ pub extern "C" fn wt_linker_allow_shadowing(linker: u64, on: i32) -> i32 {
             other => return Err(Error::invalid(format!("expected 0 or 1, got {other}"))),
         };
         let l = handle::get::<Box<LinkerObj>>(linker)?;
-        l.write()?.allow_shadowing(on);
+        let mut w = l.write()?;
+        w.allow_shadowing(on);
+        l.shadowing.store(on, Ordering::Relaxed);
         Ok(())
     })
 }

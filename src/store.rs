@@ -43,6 +43,10 @@ pub struct Host {
     pub children: Vec<u64>,
     /// Boxed: most stores have no WASI, and a small `Host` is cheap to create.
     pub wasi: Option<Box<wasmtime_wasi::p1::WasiP1Ctx>>,
+    /// WASI's own `poll_oneoff` in this store, reached through a small
+    /// instance that re-exports the calling guest's memory: one per guest
+    /// memory (see `wasi.rs`), made on first use.
+    pub wasi_poll: Vec<(wasmtime::Memory, wasmtime::Func)>,
     pub wasi_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     pub wasi_stderr: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     pub limits: StoreLimits,
@@ -119,6 +123,25 @@ impl Host {
             self.children.retain(|c| handle::get_any(*c).is_ok());
         }
         self.children.push(h);
+    }
+
+    /// Whether the running call must stop now: `wt_store_interrupt` was
+    /// called (then it is not a timeout, even if one fired before), or the
+    /// store's timeout has elapsed (then `timed_out` is set). Asked by the
+    /// epoch callback while wasm runs, and by host code that waits (WASI
+    /// sleeps).
+    pub fn should_stop(&mut self) -> bool {
+        if self.interrupt.take() {
+            self.timed_out = false;
+            return true;
+        }
+        if let Some(d) = self.deadline {
+            if Instant::now() >= d {
+                self.timed_out = true;
+                return true;
+            }
+        }
+        false
     }
 
     pub fn rebuild_limits(&mut self) {
@@ -552,6 +575,7 @@ fn new_store(e: EngineObj) -> Result<u64> {
         interrupt: InterruptFlag(std::ptr::null()),
         children: Vec::new(),
         wasi: None,
+        wasi_poll: Vec::new(),
         wasi_stdout: None,
         wasi_stderr: None,
         limits: StoreLimits::default(),
@@ -568,19 +592,11 @@ fn new_store(e: EngineObj) -> Result<u64> {
     if e.epoch {
         // Captures nothing: the flag is reached through the Host.
         store.epoch_deadline_callback(|mut cx| {
-            let h = cx.data_mut();
-            if h.interrupt.take() {
-                // An interrupt, not a timeout (even if one fired before).
-                h.timed_out = false;
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            if let Some(d) = h.deadline {
-                if Instant::now() >= d {
-                    h.timed_out = true;
-                    return Ok(UpdateDeadline::Interrupt);
-                }
-            }
-            Ok(UpdateDeadline::Continue(1))
+            Ok(if cx.data_mut().should_stop() {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Continue(1)
+            })
         });
         store.set_epoch_deadline(1);
     }
@@ -668,9 +684,9 @@ pub unsafe extern "C" fn wt_store_get_fuel(store: u64, out_fuel: *mut u64) -> i3
 /// longer fails with `WT_ERR_INTERRUPTED` ("timed out") and the store stays
 /// usable. Resolution is about 1 ms (a shared background ticker thread is
 /// started on first use). Requires epoch interruption (on by default). The
-/// limit is checked while wasm code runs: a guest blocked in a WASI call
-/// (`poll_oneoff` sleeping, `fd_read` of an inherited stdin) is stopped only
-/// once that call returns.
+/// limit is checked while wasm code runs and while a WASI guest sleeps; a
+/// guest blocked in another WASI call (`fd_read` of an inherited stdin,
+/// `poll_oneoff` on files or an absolute time) is stopped once it returns.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_BUSY`,
 /// `WT_ERR_UNSUPPORTED` (epoch interruption disabled).
 #[no_mangle]

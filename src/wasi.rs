@@ -1,8 +1,11 @@
 //! WASI preview 1 (`WT_KIND_WASI_CONFIG`): args, env, stdio, preopened directories.
 
 use std::ffi::c_char;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use wasmtime::{Caller, Extern, Instance, Linker, Module};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
@@ -335,17 +338,152 @@ pub unsafe extern "C" fn wt_store_wasi_output(store: u64, which: i32, out_bytes:
 /// Defines the WASI preview 1 functions (`wasi_snapshot_preview1`) in a
 /// linker. A store without `wt_store_set_wasi` gets an empty context (no
 /// args, env, stdio or files) when a WASI function is first called.
+/// A guest's sleep (`poll_oneoff` on one relative clock) obeys the store's
+/// timeout and `wt_store_interrupt` (`WT_ERR_INTERRUPTED`); other blocking
+/// WASI calls (`fd_read` of an inherited stdin, `poll_oneoff` on files or on
+/// an absolute time) are stopped only once they return.
 /// Statuses: `WT_ERR_BAD_HANDLE`, `WT_ERR_WRONG_KIND`, `WT_ERR_LINK`, `WT_ERR_BUSY`.
 #[no_mangle]
 pub extern "C" fn wt_linker_define_wasi(linker: u64) -> i32 {
     guard(|| {
         let l = handle::get::<Box<LinkerObj>>(linker)?;
         let mut linker = l.write()?;
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| {
-            &mut **h
-                .wasi
-                .get_or_insert_with(|| Box::new(WasiCtxBuilder::new().build_p1()))
-        })
-        .map_err(|e| Error::new(crate::error::WT_ERR_LINK, crate::error::describe(&e)))
+        add_wasi(&mut linker)?;
+        // WASI's own poll_oneoff stays reachable for everything but sleeps.
+        let mut own = Linker::new(linker.engine());
+        add_wasi(&mut own)?;
+        let relay = wat::parse_str(RELAY)
+            .map_err(wasmtime::Error::from)
+            .and_then(|wasm| Module::new(linker.engine(), wasm))
+            .map_err(|e| {
+                Error::internal(format!("poll_oneoff relay: {}", crate::error::describe(&e)))
+            })?;
+        linker.allow_shadowing(true);
+        let r = linker.func_wrap(
+            P1,
+            "poll_oneoff",
+            move |caller: Caller<'_, Host>, subs: i32, events: i32, nsubs: i32, nevents: i32| {
+                poll_oneoff(&own, &relay, caller, [subs, events, nsubs, nevents])
+            },
+        );
+        let r = r
+            .map(|_| ())
+            .map_err(|e| Error::new(crate::error::WT_ERR_LINK, crate::error::describe(&e)));
+        linker.allow_shadowing(l.shadowing.load(Ordering::Relaxed));
+        r
     })
+}
+
+const P1: &str = "wasi_snapshot_preview1";
+
+fn add_wasi(linker: &mut Linker<Host>) -> Result<()> {
+    wasmtime_wasi::p1::add_to_linker_sync(linker, |h: &mut Host| {
+        &mut **h
+            .wasi
+            .get_or_insert_with(|| Box::new(WasiCtxBuilder::new().build_p1()))
+    })
+    .map_err(|e| Error::new(crate::error::WT_ERR_LINK, crate::error::describe(&e)))
+}
+
+/// `poll_oneoff` with the store's timeout and `wt_store_interrupt` in force
+/// while it sleeps. Wasmtime's WASI sleeps in one `std::thread::sleep` (or a
+/// blocking wait) for as long as the guest asks, out of reach of epoch
+/// interruption; a guest could hold its thread for years. A sleep (one
+/// relative clock subscription, what `sleep`/`nanosleep` compile to) is done
+/// here in slices that check the store between them; everything else goes to
+/// WASI's own implementation.
+fn poll_oneoff(
+    own: &Linker<Host>,
+    relay: &Module,
+    mut caller: Caller<'_, Host>,
+    [subs, events, nsubs, nevents]: [i32; 4],
+) -> wasmtime::Result<i32> {
+    const ERRNO_SUCCESS: i32 = 0;
+    const ERRNO_FAULT: i32 = 21;
+    if nsubs == 1 {
+        if let Some(Extern::Memory(mem)) = caller.get_export("memory") {
+            // A subscription: userdata u64 @0, tag u8 @8 (0 = clock), clock
+            // id u32 @16, timeout u64 @24, precision u64 @32, flags u16 @40.
+            let mut sub = [0u8; 48];
+            if mem.read(&caller, subs as u32 as usize, &mut sub).is_ok()
+                && sub[8] == 0
+                && u16::from_le_bytes([sub[40], sub[41]]) & 1 == 0
+            {
+                let ns = u64::from_le_bytes(sub[24..32].try_into().expect("8 bytes"));
+                sleep_unless_stopped(&mut caller, Duration::from_nanos(ns))?;
+                // The event: userdata u64 @0, error u16 @8 (0), type u8 @10
+                // (0 = clock), the rest zero; then the number of events.
+                let mut ev = [0u8; 32];
+                ev[..8].copy_from_slice(&sub[..8]);
+                let wrote = mem
+                    .write(&mut caller, events as u32 as usize, &ev)
+                    .and_then(|()| {
+                        mem.write(&mut caller, nevents as u32 as usize, &1u32.to_le_bytes())
+                    });
+                return Ok(if wrote.is_ok() {
+                    ERRNO_SUCCESS
+                } else {
+                    ERRNO_FAULT
+                });
+            }
+        }
+    }
+    // WASI's own implementation finds the guest's memory through its caller,
+    // so it is called from a relay instance that exports that memory.
+    let Some(Extern::Memory(mem)) = caller.get_export("memory") else {
+        return Err(wasmtime::Error::msg("missing required memory export"));
+    };
+    // Two live memories never share a base address (it may change when a
+    // memory grows: then another relay is made for it).
+    let base = mem.data_ptr(&caller);
+    let known = caller
+        .data()
+        .wasi_poll
+        .iter()
+        .find(|(m, _)| m.data_ptr(&caller) == base);
+    let f = match known {
+        Some(&(_, f)) => f,
+        None => {
+            // Each `Linker::get` and instantiation adds to the store: once
+            // per guest memory.
+            let poll = own.get(&mut caller, P1, "poll_oneoff")?;
+            let relay = Instance::new(&mut caller, relay, &[mem.into(), poll])?;
+            let f = relay
+                .get_func(&mut caller, "poll")
+                .ok_or_else(|| wasmtime::Error::msg("poll_oneoff relay has no `poll` export"))?;
+            caller.data_mut().wasi_poll.push((mem, f));
+            f
+        }
+    };
+    f.typed::<(i32, i32, i32, i32), i32>(&caller)?
+        .call(&mut caller, (subs, events, nsubs, nevents))
+}
+
+/// Calls WASI's `poll_oneoff` on behalf of a guest whose memory it imports
+/// and exports again (WASI looks for the export `memory` of its caller).
+const RELAY: &str = r#"(module
+  (import "" "memory" (memory 0))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $p (param i32 i32 i32 i32) (result i32)))
+  (export "memory" (memory 0))
+  (func (export "poll") (param i32 i32 i32 i32) (result i32)
+    (call $p (local.get 0) (local.get 1) (local.get 2) (local.get 3))))"#;
+
+/// Sleeps for `d`, in slices of at most 10 ms between which the store's
+/// timeout and interrupt are checked; a stop ends the call like an epoch
+/// interruption does (`WT_ERR_INTERRUPTED`).
+fn sleep_unless_stopped(caller: &mut Caller<'_, Host>, d: Duration) -> wasmtime::Result<()> {
+    const SLICE: Duration = Duration::from_millis(10);
+    let end = Instant::now().checked_add(d);
+    loop {
+        if caller.data_mut().should_stop() {
+            return Err(wasmtime::Trap::Interrupt.into());
+        }
+        let now = Instant::now();
+        let left = match end {
+            Some(end) if end <= now => return Ok(()),
+            Some(end) => end - now,
+            None => SLICE,
+        };
+        std::thread::sleep(left.min(SLICE));
+    }
 }

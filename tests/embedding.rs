@@ -4,6 +4,8 @@
 mod common;
 use common::*;
 
+use std::time::{Duration, Instant};
+
 use std::ffi::c_void;
 
 fn name_of(mut f: impl FnMut(*mut u8, usize, *mut usize) -> i32) -> String {
@@ -842,6 +844,80 @@ fn wasi_args_stdin_captured_output_and_exit_code() {
         WT_ERR_INVALID_ARGUMENT,
     );
     for h in [out, err, w, m, l, s, e] {
+        ok(wt_free(h));
+    }
+}
+
+/// A guest that sleeps through WASI `poll_oneoff`: one relative clock
+/// subscription at 0 (userdata 42), the event at 64, the event count at 128;
+/// `sleep2` asks for two clock subscriptions (WASI's own implementation).
+const WASI_SLEEP: &str = r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $sub (param $at i32) (param $ns i64)
+    (i64.store (local.get $at) (i64.const 42))
+    (i32.store8 offset=8 (local.get $at) (i32.const 0))
+    (i32.store offset=16 (local.get $at) (i32.const 1))
+    (i64.store offset=24 (local.get $at) (local.get $ns))
+    (i64.store offset=32 (local.get $at) (i64.const 0))
+    (i32.store16 offset=40 (local.get $at) (i32.const 0)))
+  (func (export "sleep") (param $ns i64) (result i32)
+    (call $sub (i32.const 0) (local.get $ns))
+    (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+  (func (export "sleep2") (param $ns i64) (result i32)
+    (call $sub (i32.const 0) (local.get $ns))
+    (call $sub (i32.const 48) (local.get $ns))
+    (call $poll (i32.const 0) (i32.const 256) (i32.const 2) (i32.const 128))))"#;
+
+/// WASI sleeps obey the store's timeout and `wt_store_interrupt` (Wasmtime's
+/// WASI sleeps in one piece, out of reach of epoch interruption: a guest
+/// asking for 1,000 s held its thread for 1,000 s).
+#[test]
+fn wasi_sleep_obeys_timeout_and_interrupt() {
+    let e = engine();
+    let s = store(e);
+    let l = linker(e);
+    ok(wt_linker_define_wasi(l));
+    let m = module(e, WASI_SLEEP);
+    let i = instantiate(l, s, m);
+    let (sleep, sleep2) = (func(s, i, "sleep"), func(s, i, "sleep2"));
+    let mem = memory(s, i, "memory");
+    let read = |at: u64, n: usize| {
+        let mut b = vec![0u8; n];
+        ok(unsafe { wt_memory_read(s, mem, at, b.as_mut_ptr(), n) });
+        b
+    };
+    // A short sleep completes, with its event written.
+    let t = Instant::now();
+    assert_eq!(call(s, sleep, &[10_000_000], 1).unwrap(), vec![0]);
+    assert!(t.elapsed() >= Duration::from_millis(10));
+    assert_eq!(read(64, 11), [42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(read(128, 4), [1, 0, 0, 0]);
+    // Two subscriptions: WASI's own implementation answers.
+    assert_eq!(call(s, sleep2, &[1_000_000], 1).unwrap(), vec![0]);
+    assert!(read(128, 4)[0] >= 1);
+    // 1,000 s under a 100 ms timeout.
+    ok(wt_store_set_timeout_ms(s, 100));
+    let t = Instant::now();
+    let (st, msg) = call(s, sleep, &[1_000_000_000_000], 1).unwrap_err();
+    assert_eq!(st, WT_ERR_INTERRUPTED, "{msg}");
+    assert!(msg.contains("timed out"), "{msg}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    ok(wt_store_set_timeout_ms(s, 0));
+    // 1,000 s, interrupted from another thread.
+    let t = Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        ok(wt_store_interrupt(s));
+    });
+    let (st, msg) = call(s, sleep, &[1_000_000_000_000], 1).unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(st, WT_ERR_INTERRUPTED, "{msg}");
+    assert!(msg.contains("wt_store_interrupt"), "{msg}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    // The store still works.
+    assert_eq!(call(s, sleep, &[0], 1).unwrap(), vec![0]);
+    for h in [m, l, s, e] {
         ok(wt_free(h));
     }
 }
