@@ -118,13 +118,20 @@ pub unsafe extern "C" fn wt_memory_read(
         with_memory(store, memory, |cx, _, m| {
             // Raw pointers only: `buf` may point into this very memory
             // (from `wt_memory_data`), so no slice may cover both.
-            let r = range(offset, len, m.data_size(&*cx))?;
+            let (base, size) = raw_parts(m.data_mut(&mut *cx));
+            let r = range(offset, len, size)?;
             // SAFETY: `buf` has `len` writable bytes (caller contract), the
             // source range is in bounds; `copy` allows the two to overlap.
-            unsafe { std::ptr::copy(m.data_ptr(&*cx).add(r.start), buf, len) };
+            unsafe { std::ptr::copy(base.add(r.start), buf, len) };
             Ok(())
         })
     })
+}
+
+/// The base pointer and size of a memory's bytes, with the slice itself
+/// gone (one lookup in Wasmtime, where `data_ptr` + `data_size` make two).
+fn raw_parts(data: &mut [u8]) -> (*mut u8, usize) {
+    (data.as_mut_ptr(), data.len())
 }
 
 /// Copies `len` bytes from `buf` into the memory at `offset` (bounds-checked
@@ -148,10 +155,11 @@ pub unsafe extern "C" fn wt_memory_write(
         with_memory(store, memory, |cx, _, m| {
             // Raw pointers only: `buf` may point into this very memory
             // (from `wt_memory_data`), so no slice may cover both.
-            let r = range(offset, len, m.data_size(&*cx))?;
+            let (base, size) = raw_parts(m.data_mut(&mut *cx));
+            let r = range(offset, len, size)?;
             // SAFETY: `buf` has `len` readable bytes (caller contract), the
             // destination range is in bounds; `copy` allows the two to overlap.
-            unsafe { std::ptr::copy(buf, m.data_ptr(&*cx).add(r.start), len) };
+            unsafe { std::ptr::copy(buf, base.add(r.start), len) };
             Ok(())
         })
     })
