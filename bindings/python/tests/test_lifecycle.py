@@ -181,3 +181,30 @@ def test_free_releases_a_store_owned_object_early(instantiate, store):
     gc.collect()
     assert (wt.lib.wt_error_status(), wt.lib.wt_error_message_len()) == before
     assert i.get_function(store, "f")(store) == 1  # the function itself lives on
+
+
+def test_memory_buffer_keeps_its_store_alive(engine):
+    """A zero-copy view outlives the function that made the store: the store
+    (and its memory) lives as long as the view."""
+    def view():
+        s = wt.Store(engine)
+        with wt.Linker(engine) as lk, wt.Module.from_text(
+                engine, '(module (memory (export "m") 1) (data (i32.const 3) "hi"))') as m:
+            mem = lk.instantiate(s, m).get_memory(s, "m")
+            return memoryview(mem.buffer(s)).cast("B")
+
+    n0, _ = settle()
+    mv = view()
+    gc.collect()
+    assert bytes(mv[3:5]) == b"hi"
+    mv[0] = 7
+    assert mv[0] == 7
+    del mv
+    assert settle()[0] == n0
+
+
+def test_define_func_with_a_bad_name_leaks_nothing(linker):
+    n0, h0 = settle()
+    with pytest.raises(TypeError):
+        linker.define_func("env", 42, [], [], lambda: None)
+    assert settle() == (n0, h0)

@@ -159,6 +159,8 @@ def _utf8(s: str | bytes | os.PathLike) -> bytes:
         s = os.fspath(s)
         if isinstance(s, bytes):
             return s
+    if not isinstance(s, str):
+        raise TypeError(f"expected str, bytes or a path, got {type(s).__name__}")
     return s.encode("utf-8")
 
 
@@ -1415,9 +1417,13 @@ class Memory(_InStore):
 
     def buffer(self, store: Any):
         """A ctypes ``c_ubyte`` array over the memory (zero-copy; same
-        invalidation rules as :meth:`data_ptr`). ``memoryview(buf)`` works."""
+        invalidation rules as :meth:`data_ptr`). ``memoryview(buf)`` works.
+        The array (and a memoryview of it) keeps ``store`` alive, so the
+        garbage collector cannot free the store while the view is in use."""
         addr, n = self.data_ptr(store)
-        return (c_ubyte * n).from_address(addr)
+        arr = (c_ubyte * n).from_address(addr)
+        arr._wt_store = store
+        return arr
 
 
 @dataclass(frozen=True)
@@ -1564,8 +1570,8 @@ class Linker(_Owned):
         and returns None, a value, or a tuple. If it raises, the guest traps
         and the outer call raises ``CallbackError`` (``__cause__`` = the
         exception)."""
+        m, n = _utf8(module), _utf8(name)  # before the callback exists: may raise
         cb = _new_callback(params, results, fn, access_caller)
-        m, n = _utf8(module), _utf8(name)
         st = lib.wt_linker_define_func(self._h, m, len(m), n, len(n), cb)
         err = last_error(st) if st else None
         lib.wt_free(cb)  # the linker keeps what it needs
