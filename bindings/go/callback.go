@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"runtime/cgo"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -98,7 +99,9 @@ func wtGoTrampoline(env C.uintptr_t, caller C.uint64_t, args *C.uint64_t, nargs 
 	if err == nil {
 		return 0
 	}
-	p, n := cstr(errorText(err))
+	// libwt refuses a message that is not UTF-8 (and would keep its default
+	// wording); Go errors may carry any bytes.
+	p, n := cstr(strings.ToValidUTF8(errorText(err), "\uFFFD"))
 	C.wtg_wt_caller_set_error(caller, p, n)
 	if old := C.wtg_swap_cause(C.uintptr_t(cgo.NewHandle(err))); old != 0 {
 		cgo.Handle(old).Delete()

@@ -529,3 +529,14 @@ func TestWasi(t *testing.T) {
 		t.Fatalf("exit code %d", e.ExitCode)
 	}
 }
+
+// A Go error whose text is not UTF-8 still reaches the caller's message
+// (libwt refuses invalid UTF-8; the binding replaces the bad bytes).
+func TestHostErrorTextThatIsNotUTF8(t *testing.T) {
+	w := newWorld(t)
+	ok(t, w.linker.DefineFunc("", "fail", func() error { return fmt.Errorf("bad \xff bytes") }))
+	i := w.instantiate(`(module (import "" "fail" (func $fail)) (func (export "a") (call $fail)))`)
+	_, err := w.fn(i, "a").Call(w.store)
+	e := wantStatus(t, err, StatusCallback)
+	contains(t, e.Message, "bad \uFFFD bytes")
+}

@@ -93,6 +93,11 @@ func (m *Memory) Write(store Storelike, offset uint64, data []byte) error {
 // UnsafeData is the memory itself, without copying. The slice is invalid as
 // soon as the memory may grow (Grow, any call into wasm) or the store is
 // closed; using it then is undefined behaviour. Prefer Read and Write.
+//
+// The slice does not keep the store alive: a store that is only reachable
+// through it may be finalized (and its memory unmapped) while the slice is in
+// use. Keep the store reachable until the last use, e.g. with
+// runtime.KeepAlive(store) after it.
 func (m *Memory) UnsafeData(store Storelike) ([]byte, error) {
 	if store == nil {
 		return nil, goError(StatusNullPointer, "store is nil")

@@ -131,6 +131,13 @@ unittest
     assert(back !is null && back.call!int(4, 5) == 20);
     assert(inst.func("id").call!Func(null) is null);
     failsWith(WT_ERR_SIGNATURE, { apply.call!int(mul, 1, 1); });
+    // An externref table holds payloads, not func handles: no Func views.
+    auto refs = linker.instantiate(store, Module.fromWat(engine,
+        `(module (table (export "r") 1 externref))`)).table("r");
+    refs.setRaw(0, 77);
+    failsWith(WT_ERR_SIGNATURE, { refs.getFunc(0); });
+    failsWith(WT_ERR_SIGNATURE, { refs.setFunc(0, mul); });
+    assert(refs.getRaw(0) == 77);
 }
 
 @("module and instance introspection: imports, exports and signatures")

@@ -145,3 +145,53 @@ unittest
     GC.collect();
     assert(handleCount() <= before + 3, "temporary wrappers leaked their handles");
 }
+
+private struct ForeignJob
+{
+    ulong store, func;
+    int status;
+    ulong result;
+    char[256] message;
+}
+
+// A thread body with no D runtime: a C thread pool's worker, say.
+extern (C) private void* foreignCall(void* p) nothrow @nogc
+{
+    import wt.c : wt_call, wt_error_message_copy;
+
+    auto j = cast(ForeignJob*) p;
+    const ulong arg = 21;
+    j.status = wt_call(j.store, j.func, &arg, 1, &j.result, 1);
+    wt_error_message_copy(j.message.ptr, j.message.length);
+    return null;
+}
+
+@("a thread the D runtime never knew calls a D host function; after it exits, collections still work")
+unittest
+{
+    import core.sys.posix.pthread : pthread_create, pthread_join, pthread_t;
+
+    auto e = new Engine;
+    auto s = new Store(e);
+    auto l = new Linker(e);
+    int seen;
+    l.defineFunc("", "f", (int x) { seen = x; return x * 2; });
+    auto inst = l.instantiate(s, Module.fromWat(e, wat));
+    auto g = inst.func("g"); // the wrapper owns the handle: kept below
+    auto job = new ForeignJob(s.handle, g.handle);
+    foreach (round; 0 .. 3)
+    {
+        pthread_t t;
+        assert(pthread_create(&t, null, &foreignCall, job) == 0);
+        assert(pthread_join(t, null) == 0);
+        import std.conv : text;
+        import std.string : fromStringz;
+        assert(job.status == WT_OK && job.result == 42 && seen == 21, text(job.status, " ", job.result, " ", seen, " ", job.message.ptr.fromStringz));
+        // Before the fix the runtime still listed the exited thread (attached
+        // by the callback, never detached), and a collection tried to
+        // suspend it.
+        GC.collect();
+    }
+    assert(Thread.getAll().length < 3, "foreign threads stay registered");
+    assert(g.call!int(5) == 10);
+}

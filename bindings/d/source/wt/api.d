@@ -948,7 +948,9 @@ final class Memory : StoreObject
     }
 
     /// Zero-copy view of the whole memory. Invalidated by growth, by any
-    /// call into wasm and by freeing the store: do not keep it.
+    /// call into wasm and by freeing the store: do not keep it. The slice
+    /// does not keep the store alive (it points outside the GC heap): keep a
+    /// reference to the `Store` (or this `Memory`) while you use it.
     ubyte[] data() @system
     {
         ubyte* p;
@@ -1044,16 +1046,30 @@ final class Table : StoreObject
     }
 
     /// Element `index` of a funcref table (null for a null reference).
+    /// Throws `WtException` (`WT_ERR_SIGNATURE`) for a table of another type:
+    /// its elements are not func handles (an externref payload wrapped as a
+    /// `Func` would free whatever handle has that number when collected).
     Func getFunc(ulong index)
     {
+        requireFuncref();
         const v = getRaw(index);
         return v == 0 ? null : new Func(store_, ctx_, v);
     }
 
     /// Sets element `index` of a funcref table (null for a null reference).
+    /// Throws `WtException` (`WT_ERR_SIGNATURE`) for a table of another type.
     void setFunc(ulong index, Func f)
     {
+        requireFuncref();
         setRaw(index, f is null ? 0 : f.handle);
+    }
+
+    private void requireFuncref()
+    {
+        const t = elementType;
+        if (t != ValType.funcref)
+            throw new WtException(WT_ERR_SIGNATURE, "table holds " ~ valTypeName(t)
+                    ~ ", not funcref: use getRaw/setRaw");
     }
 
     /// Element `index` as a slot (func handle or externref payload; 0 = null).

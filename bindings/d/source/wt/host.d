@@ -284,18 +284,44 @@ private void dispatch(F)(void* envp, ulong caller, const(ulong)* args, size_t na
 extern (C) int wtTrampoline(void* env, ulong caller, const(ulong)* args, size_t nargs,
         ulong* results, size_t nresults) nothrow
 {
-    import core.thread : Thread, thread_attachThis;
+    import core.thread : Thread, thread_attachThis, thread_detachThis;
 
     // A wasm call made from a thread the D runtime does not know (e.g. one
-    // created by C code) must be registered before running D code here.
+    // created by C code) must be registered before running D code here, and
+    // unregistered afterwards: the runtime would otherwise keep a thread
+    // that may exit, and its next collection would try to suspend it.
+    bool attached;
     if (Thread.getThis() is null)
     {
         try
+        {
             thread_attachThis();
+            attached = true;
+        }
         catch (Throwable)
         {
         }
     }
+    const status = dispatchCaught(env, caller, args, nargs, results, nresults);
+    if (attached)
+    {
+        // The caller of wt_call on this thread is not D code, so nothing
+        // will collect a pending exception; the GC would not see it here.
+        pendingHostError = null;
+        try
+            thread_detachThis();
+        catch (Throwable)
+        {
+        }
+    }
+    return status;
+}
+
+/// Runs the host function; a D exception becomes the caller's error and a
+/// non-zero status.
+private int dispatchCaught(void* env, ulong caller, const(ulong)* args, size_t nargs,
+        ulong* results, size_t nresults) nothrow
+{
     try
     {
         (cast(EnvHead*) env).dispatch(env, caller, args, nargs, results, nresults);
