@@ -146,9 +146,8 @@ impl Error {
         let _ = MSG.try_with(|l| {
             let mut bytes: Vec<u8> = self.msg.into_bytes();
             bytes.retain(|b| *b != 0);
-            let len = bytes.len();
             bytes.push(0);
-            *l.borrow_mut() = Some(Msg { bytes, len });
+            *l.borrow_mut() = Some(Msg { bytes });
         });
         status
     }
@@ -172,7 +171,6 @@ struct Codes {
 /// The message of a thread's last failure: the bytes followed by one NUL.
 struct Msg {
     bytes: Vec<u8>,
-    len: usize,
 }
 
 thread_local! {
@@ -191,7 +189,7 @@ const GONE: &std::ffi::CStr =
 /// string that stays valid until the next failure recorded on this thread.
 fn last_msg() -> (*const c_char, usize) {
     MSG.try_with(|m| match &*m.borrow() {
-        Some(m) => (m.bytes.as_ptr().cast(), m.len),
+        Some(m) => (m.bytes.as_ptr().cast(), m.bytes.len() - 1),
         None => (c"".as_ptr(), 0),
     })
     .unwrap_or((GONE.as_ptr(), GONE.to_bytes().len()))

@@ -400,39 +400,36 @@ fn poll_oneoff(
 ) -> wasmtime::Result<i32> {
     const ERRNO_SUCCESS: i32 = 0;
     const ERRNO_FAULT: i32 = 21;
-    if nsubs == 1 {
-        if let Some(Extern::Memory(mem)) = caller.get_export("memory") {
-            // A subscription: userdata u64 @0, tag u8 @8 (0 = clock), clock
-            // id u32 @16, timeout u64 @24, precision u64 @32, flags u16 @40.
-            let mut sub = [0u8; 48];
-            if mem.read(&caller, subs as u32 as usize, &mut sub).is_ok()
-                && sub[8] == 0
-                && u16::from_le_bytes([sub[40], sub[41]]) & 1 == 0
-            {
-                let ns = u64::from_le_bytes(sub[24..32].try_into().expect("8 bytes"));
-                sleep_unless_stopped(&mut caller, Duration::from_nanos(ns))?;
-                // The event: userdata u64 @0, error u16 @8 (0), type u8 @10
-                // (0 = clock), the rest zero; then the number of events.
-                let mut ev = [0u8; 32];
-                ev[..8].copy_from_slice(&sub[..8]);
-                let wrote = mem
-                    .write(&mut caller, events as u32 as usize, &ev)
-                    .and_then(|()| {
-                        mem.write(&mut caller, nevents as u32 as usize, &1u32.to_le_bytes())
-                    });
-                return Ok(if wrote.is_ok() {
-                    ERRNO_SUCCESS
-                } else {
-                    ERRNO_FAULT
-                });
-            }
-        }
-    }
-    // WASI's own implementation finds the guest's memory through its caller,
-    // so it is called from a relay instance that exports that memory.
+    // As WASI's own: without a memory export there is nothing to poll with.
     let Some(Extern::Memory(mem)) = caller.get_export("memory") else {
         return Err(wasmtime::Error::msg("missing required memory export"));
     };
+    // A sleep: one subscription, on a clock, relative. A subscription:
+    // userdata u64 @0, tag u8 @8 (0 = clock), clock id u32 @16, timeout
+    // u64 @24, precision u64 @32, flags u16 @40.
+    let mut sub = [0u8; 48];
+    if nsubs == 1
+        && mem.read(&caller, subs as u32 as usize, &mut sub).is_ok()
+        && sub[8] == 0
+        && u16::from_le_bytes([sub[40], sub[41]]) & 1 == 0
+    {
+        let ns = u64::from_le_bytes(sub[24..32].try_into().expect("8 bytes"));
+        sleep_unless_stopped(&mut caller, Duration::from_nanos(ns))?;
+        // The event: userdata u64 @0, error u16 @8 (0), type u8 @10
+        // (0 = clock), the rest zero; then the number of events.
+        let mut ev = [0u8; 32];
+        ev[..8].copy_from_slice(&sub[..8]);
+        let wrote = mem
+            .write(&mut caller, events as u32 as usize, &ev)
+            .and_then(|()| mem.write(&mut caller, nevents as u32 as usize, &1u32.to_le_bytes()));
+        return Ok(if wrote.is_ok() {
+            ERRNO_SUCCESS
+        } else {
+            ERRNO_FAULT
+        });
+    }
+    // WASI's own implementation finds the guest's memory through its caller,
+    // so it is called from a relay instance that exports that memory.
     // Two live memories never share a base address (it may change when a
     // memory grows: then another relay is made for it).
     let base = mem.data_ptr(&caller);
