@@ -140,7 +140,7 @@ pub fn adopt_func(cx: &mut impl AsContextMut<Data = Host>, func: Func) -> Result
     let aux = [c.data().store_handle, f0, f1, sig_info(&sig)];
     let h = handle::insert_aux(
         FuncObj {
-            store_uid: c.data().uid,
+            store_uid: c.data().store_handle,
             func,
             sig,
         },
@@ -172,7 +172,7 @@ pub fn slot_to_val(cx: &mut impl AsContextMut<Data = Host>, code: i32, slot: u64
                 Val::FuncRef(None)
             } else {
                 let f = handle::get::<FuncObj>(slot)?;
-                if f.store_uid != cx.as_context_mut().data().uid {
+                if f.store_uid != cx.as_context_mut().data().store_handle {
                     return Err(Error::invalid("the funcref value belongs to another store"));
                 }
                 Val::FuncRef(Some(f.func))

@@ -439,7 +439,6 @@ pub fn insert_aux_with<T: Kind>(make: impl FnOnce(u64) -> (T, [u64; AUX])) -> Re
 /// A counted reference to a live object; the object is not destroyed while it exists.
 pub struct Guard {
     slot: &'static Slot,
-    index: u32,
 }
 
 impl Guard {
@@ -460,7 +459,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         let prev = self.slot.word.fetch_sub(1, Ordering::SeqCst);
         if prev & (READERS | PENDING) == 1 | PENDING {
-            release_last(self.slot, self.index);
+            release_last(self.slot);
         }
     }
 }
@@ -479,12 +478,11 @@ impl<T: Kind> Deref for Ref<T> {
 }
 
 /// Finds the slot a handle names (any integer is safe to pass).
-fn locate(h: u64) -> Result<(&'static Slot, u32)> {
+fn locate(h: u64) -> Result<&'static Slot> {
     if h == 0 {
         return Err(Error::bad_handle(h, "0 (the null handle)"));
     }
-    let s = slot(h as u32).ok_or_else(|| Error::bad_handle(h, "not a handle libwt issued"))?;
-    Ok((s, h as u32))
+    slot(h as u32).ok_or_else(|| Error::bad_handle(h, "not a handle libwt issued"))
 }
 
 /// Whether slot word `w` names handle `h` (generation and kind) and is not
@@ -511,8 +509,29 @@ fn check_live(h: u64, w: u64) -> Result<()> {
 }
 
 /// Looks up a handle of any kind.
+#[inline]
 pub fn get_any(h: u64) -> Result<Guard> {
-    let (s, index) = locate(h)?;
+    // The common case in a few instructions: a live handle, one CAS.
+    if let Some(s) = slot(h as u32) {
+        let w = s.word.load(Ordering::Acquire);
+        if names(w, h)
+            && h >> KIND_SHIFT != 0
+            && w & READERS != READERS
+            && s.word
+                .compare_exchange_weak(w, w + 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Ok(Guard { slot: s });
+        }
+    }
+    get_any_slow(h)
+}
+
+/// [`get_any`] with retries and precise errors.
+#[cold]
+#[inline(never)]
+fn get_any_slow(h: u64) -> Result<Guard> {
+    let s = locate(h)?;
     let mut w = s.word.load(Ordering::Acquire);
     loop {
         check_live(h, w)?;
@@ -526,13 +545,14 @@ pub fn get_any(h: u64) -> Result<Guard> {
             .word
             .compare_exchange_weak(w, w + 1, Ordering::Acquire, Ordering::Acquire)
         {
-            Ok(_) => return Ok(Guard { slot: s, index }),
+            Ok(_) => return Ok(Guard { slot: s }),
             Err(cur) => w = cur,
         }
     }
 }
 
 /// Looks up a handle that must be of kind `T`.
+#[inline]
 pub fn get<T: Kind>(h: u64) -> Result<Ref<T>> {
     let guard = get_any(h)?;
     check_kind(h, guard.kind(), T::KIND)?;
@@ -639,7 +659,7 @@ impl Excl {
         self.rec.light();
         // Freed while we were inside: the freer left the destruction to us.
         if self.slot.word.load(Ordering::SeqCst) & PENDING != 0 {
-            release_last(self.slot, self.slot.index);
+            release_last(self.slot);
         }
     }
 }
@@ -666,7 +686,7 @@ pub enum Entry {
 /// those of a lookup (bad handle, wrong kind) and `WT_ERR_LIMIT` when the
 /// thread is already inside [`owner::DEPTH`] stores.
 pub fn enter(h: u64, kind: i32, rec: &'static ThreadRec) -> Result<Entry> {
-    let (s, _) = locate(h)?;
+    let s = locate(h)?;
     let w = s.word.load(Ordering::Acquire);
     check_live(h, w)?;
     check_kind(h, kind_of(w), kind)?;
@@ -854,7 +874,8 @@ pub fn held_by(h: u64, kind: i32, me: u64) -> Option<&'static Object> {
 /// no reader is left and (for a store) no thread is inside it.
 #[cold]
 #[inline(never)]
-fn release_last(s: &'static Slot, index: u32) {
+fn release_last(s: &'static Slot) {
+    let index = s.index;
     let w = s.word.load(Ordering::SeqCst);
     if w & PENDING == 0 || w & (READERS | CLAIMED) != 0 {
         return;
@@ -903,8 +924,31 @@ fn store_idle(s: &'static Slot, h: u64) -> bool {
 
 /// Frees a handle: it is invalid at once; the object is destroyed when its
 /// last in-flight user is done.
+#[inline]
 pub fn free(h: u64) -> Result<()> {
-    let (s, index) = locate(h)?;
+    // The common case: a live handle, one CAS (see `free_slow`).
+    if let Some(s) = slot(h as u32) {
+        let w = s.word.load(Ordering::Acquire);
+        if names(w, h)
+            && h >> KIND_SHIFT != 0
+            && s.word
+                .compare_exchange_weak(w, w | PENDING, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            if w & READERS == 0 {
+                release_last(s);
+            }
+            return Ok(());
+        }
+    }
+    free_slow(h)
+}
+
+/// [`free`] with retries and precise errors.
+#[cold]
+#[inline(never)]
+fn free_slow(h: u64) -> Result<()> {
+    let s = locate(h)?;
     let mut w = s.word.load(Ordering::Acquire);
     loop {
         check_live(h, w)?;
@@ -914,7 +958,7 @@ pub fn free(h: u64) -> Result<()> {
         {
             Ok(_) => {
                 if w & READERS == 0 {
-                    release_last(s, index);
+                    release_last(s);
                 }
                 return Ok(());
             }

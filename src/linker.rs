@@ -93,16 +93,32 @@ impl LinkerObj {
         Ok(w)
     }
 
+    /// The cached pre-resolved instantiation of `m`, if there is one. No
+    /// linker lock: a definition empties the cache as soon as it holds the
+    /// write lock, and entries are only added under the read lock, so a hit
+    /// is valid for the definitions that precede it (an instantiation racing
+    /// with a definition on another thread is ordered before it).
+    fn cached_pre(&self, m: &Module) -> Option<Arc<InstancePre<Host>>> {
+        if self.store_items.load(Ordering::Acquire) {
+            return None;
+        }
+        self.pre
+            .lock()
+            .iter()
+            .find(|p| Module::same(p.module(), m))
+            .cloned()
+    }
+
     /// The pre-resolved instantiation of `m` (made and kept on first use),
     /// when this linker defines host functions only; `None` when it cannot
     /// be used (then the caller resolves the imports itself, which also
-    /// reports why a link fails).
+    /// reports why a link fails). `linker` is this linker's read guard.
     fn pre_for(&self, linker: &Linker<Host>, m: &Module) -> Option<Arc<InstancePre<Host>>> {
         if self.store_items.load(Ordering::Acquire) {
             return None;
         }
-        if let Some(p) = self.pre.lock().iter().find(|p| Module::same(p.module(), m)) {
-            return Some(p.clone());
+        if let Some(p) = self.cached_pre(m) {
+            return Some(p);
         }
         let p = Arc::new(linker.instantiate_pre(m).ok()?);
         let mut cache = self.pre.lock();
@@ -388,11 +404,6 @@ pub unsafe extern "C" fn wt_linker_instantiate(
             // A start function runs wasm: refuse (with a stack-overflow trap)
             // rather than crash when this thread lacks the stack for it.
             crate::store::check_native_stack(so, cx)?;
-            // Resolve the imports against this store so that memories and
-            // tables are matched at their current size, not at the size they
-            // had when they were defined (`instantiate_pre` would use that
-            // stale size and refuse an import of a memory that has grown).
-            let linker = l.read()?;
             let map_err = |e: wasmtime::Error, timed_out: bool| {
                 // Type mismatches are reported before anything runs; their
                 // wording mentions "limits", so keep them out of the
@@ -404,38 +415,47 @@ pub unsafe extern "C" fn wt_linker_instantiate(
                 }
             };
             // Host functions only: instantiate from the cached pre-resolved
-            // form (no per-import lookups or type checks). No library lock
-            // is held while wasm (the start function) runs.
-            let inst = if let Some(pre) = l.pre_for(&linker, &m) {
-                drop(linker);
+            // form (no per-import lookups or type checks), found without the
+            // linker's lock when it was made before. No library lock is held
+            // while wasm (the start function) runs.
+            let from_pre = |pre: Arc<InstancePre<Host>>, cx: &mut crate::store::Cx| {
                 pre.instantiate(&mut *cx)
-                    .map_err(|e| map_err(e, cx.data().timed_out))?
+                    .map_err(|e| map_err(e, cx.data().timed_out))
+            };
+            let inst = if let Some(pre) = l.cached_pre(&m) {
+                from_pre(pre, cx)?
             } else {
-                // Resolve the imports against this store so that memories and
-                // tables are matched at their current size, not at the size
-                // they had when they were defined (`instantiate_pre` would use
-                // that stale size and refuse an import of a memory that has
-                // grown).
-                let mut imports = Vec::with_capacity(m.imports().len());
-                for import in m.imports() {
-                    match linker.try_get_by_import(&mut *cx, &import) {
-                        Ok(Some(ext)) => imports.push(ext),
-                        Ok(None) => {
-                            return Err(Error::new(
-                                WT_ERR_LINK,
-                                format!(
-                                    "unknown import: `{}::{}` has not been defined",
-                                    import.module(),
-                                    import.name()
-                                ),
-                            ))
+                let linker = l.read()?;
+                if let Some(pre) = l.pre_for(&linker, &m) {
+                    drop(linker);
+                    from_pre(pre, cx)?
+                } else {
+                    // Resolve the imports against this store so that memories and
+                    // tables are matched at their current size, not at the size
+                    // they had when they were defined (`instantiate_pre` would use
+                    // that stale size and refuse an import of a memory that has
+                    // grown).
+                    let mut imports = Vec::with_capacity(m.imports().len());
+                    for import in m.imports() {
+                        match linker.try_get_by_import(&mut *cx, &import) {
+                            Ok(Some(ext)) => imports.push(ext),
+                            Ok(None) => {
+                                return Err(Error::new(
+                                    WT_ERR_LINK,
+                                    format!(
+                                        "unknown import: `{}::{}` has not been defined",
+                                        import.module(),
+                                        import.name()
+                                    ),
+                                ))
+                            }
+                            Err(e) => return Err(link_error(e)),
                         }
-                        Err(e) => return Err(link_error(e)),
                     }
+                    drop(linker);
+                    Instance::new(&mut *cx, &m, &imports)
+                        .map_err(|e| map_err(e, cx.data().timed_out))?
                 }
-                drop(linker);
-                Instance::new(&mut *cx, &m, &imports)
-                    .map_err(|e| map_err(e, cx.data().timed_out))?
             };
             let h = handle::insert(StoreItem {
                 store_uid: so.uid,

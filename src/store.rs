@@ -10,7 +10,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -29,8 +29,8 @@ use crate::handle::{self, Entry, Object};
 
 /// The data every `wasmtime::Store` of libwt carries.
 pub struct Host {
-    pub uid: u64,
-    /// This store's own handle (funcs record it to validate `wt_call` cheaply).
+    /// This store's own handle (funcs record it to validate `wt_call`
+    /// cheaply; store-bound objects record it as their store's identity).
     pub store_handle: u64,
     /// This store's caller handle, passed to every host callback (made on
     /// the first callback; 0 before).
@@ -39,8 +39,9 @@ pub struct Host {
     pub caller_cell: CallerCell,
     /// Points at `StoreObj::interrupt`.
     pub interrupt: InterruptFlag,
-    /// Handles of store-bound objects; freed with the store.
-    pub children: Vec<u64>,
+    /// Handles of store-bound objects; freed with the store. (The first
+    /// few inline: most stores hold an instance or two and nothing else.)
+    pub children: smallvec::SmallVec<[u64; 4]>,
     /// Boxed: most stores have no WASI, and a small `Host` is cheap to create.
     pub wasi: Option<Box<wasmtime_wasi::p1::WasiP1Ctx>>,
     /// WASI's own `poll_oneoff` in this store, reached through a small
@@ -168,6 +169,9 @@ impl Drop for Host {
 }
 
 pub struct StoreObj {
+    /// The store's identity for store-bound objects (`StoreItem::store_uid`,
+    /// `FuncObj::store_uid`): its handle, which no other store has while
+    /// this one lives, and store-bound objects die with their store.
     pub uid: u64,
     pub engine: EngineObj,
     current_caller: Cell<*mut c_void>,
@@ -565,15 +569,12 @@ pub unsafe extern "C" fn wt_store_new(engine: u64, out_store: *mut u64) -> i32 {
 }
 
 fn new_store(e: EngineObj) -> Result<u64> {
-    static UID: AtomicU64 = AtomicU64::new(1);
-    let uid = UID.fetch_add(1, Ordering::Relaxed);
     let host = Host {
-        uid,
         store_handle: 0,
         caller_handle: 0,
         caller_cell: CallerCell(std::ptr::null()),
         interrupt: InterruptFlag(std::ptr::null()),
-        children: Vec::new(),
+        children: smallvec::SmallVec::new(),
         wasi: None,
         wasi_poll: Vec::new(),
         wasi_stdout: None,
@@ -600,8 +601,8 @@ fn new_store(e: EngineObj) -> Result<u64> {
         });
         store.set_epoch_deadline(1);
     }
-    let so = Box::new(StoreObj {
-        uid,
+    let mut so = Box::new(StoreObj {
+        uid: 0,
         engine: e,
         current_caller: Cell::new(std::ptr::null_mut()),
         interrupt: AtomicBool::new(false),
@@ -609,8 +610,6 @@ fn new_store(e: EngineObj) -> Result<u64> {
         has_timeout: Cell::new(false),
         store: UnsafeCell::new(store),
     });
-    // The Box keeps its address when moved into the table.
-    let so_ptr = &*so as *const StoreObj;
     {
         // SAFETY: nobody else can see `so` yet.
         let host = unsafe { (*so.store.get()).data_mut() };
@@ -623,8 +622,10 @@ fn new_store(e: EngineObj) -> Result<u64> {
     // first host callback: `caller_handle`.)
     let owner = crate::owner::my_rec().as_owner();
     let store_h = handle::insert_aux_with(|h| {
-        // SAFETY: nobody else can see `so` yet.
-        unsafe { (*so.store.get()).data_mut().store_handle = h };
+        so.uid = h;
+        so.store.get_mut().data_mut().store_handle = h;
+        // The Box keeps its address when moved into the table.
+        let so_ptr = &*so as *const StoreObj;
         (so, [owner, so_ptr as u64, 0, 0])
     })?;
     Ok(store_h)

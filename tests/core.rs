@@ -511,6 +511,8 @@ fn caller_handle_is_invalid_outside_the_callback() {
         unsafe { wt_handle_kind(caller, &mut kind) },
         WT_ERR_BAD_HANDLE,
     );
+    // Stale now: a bad handle, not a caller handle that cannot be freed.
+    fails(wt_free(caller), WT_ERR_BAD_HANDLE);
     for h in [m, l, e] {
         ok(wt_free(h));
     }
