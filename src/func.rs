@@ -101,14 +101,43 @@ const FAST_MAX: usize = 16;
 /// `SigInfo` bit: all-numeric signature with at most `FAST_MAX` params and results.
 const FAST_BIT: u64 = 1 << 16;
 
+/// Where a func handle's aux word 3 keeps its call shape (see [`SHAPES`]).
+const SHAPE_SHIFT: u32 = 48;
+
+/// The (params, results) counts that `wt_call` runs through code
+/// specialised on them (straight-line copies, no count decoding): shape
+/// `i + 1` is `SHAPES[i]`; shape 0 takes the general copies. `call_shaped`
+/// lists the same pairs.
+const SHAPES: [(usize, usize); 10] = [
+    (0, 0),
+    (0, 1),
+    (1, 0),
+    (1, 1),
+    (2, 0),
+    (2, 1),
+    (3, 0),
+    (3, 1),
+    (4, 1),
+    (4, 2),
+];
+
 /// A func handle's aux word 3: `nparams | nresults << 8 | FAST_BIT | narrow
-/// result mask << 32` for fast-path signatures, 0 otherwise.
+/// result mask << 32 | shape << SHAPE_SHIFT` for fast-path signatures, 0
+/// otherwise.
 fn sig_info(sig: &Sig) -> u64 {
     let (np, nr) = (sig.params.len(), sig.results.len());
     if !sig.numeric || np > FAST_MAX || nr > FAST_MAX {
         return 0;
     }
-    np as u64 | (nr as u64) << 8 | FAST_BIT | (sig.narrow_results & 0xffff) << 32
+    let shape = SHAPES
+        .iter()
+        .position(|&s| s == (np, nr))
+        .map_or(0, |i| i as u64 + 1);
+    np as u64
+        | (nr as u64) << 8
+        | FAST_BIT
+        | (sig.narrow_results & 0xffff) << 32
+        | shape << SHAPE_SHIFT
 }
 
 /// A `Func` as two plain words, for a func handle's aux words. `Func` is
@@ -621,6 +650,9 @@ unsafe fn call_fast(
     nresults: usize,
 ) -> Option<i32> {
     let [fstore, f0, f1, info] = handle::peek_aux(func, handle::WT_KIND_FUNC)?;
+    // SAFETY: the bits of a `Func` (a live func handle's aux words 1-2);
+    // it is only used below while its store is held.
+    let f = unsafe { func_from_bits([f0, f1]) };
     // Counts below 256 cannot alias in the packed comparison; a fast-path
     // signature has at most FAST_MAX of each.
     if (nargs | nresults) >= 256
@@ -652,9 +684,9 @@ unsafe fn call_fast(
         // mean this thread is inside its callback, and then it is busy).
         let st = unsafe { so.store_mut() };
         so.arm_timeout(st);
-        // SAFETY: `[f0, f1]` is a func of this store (the func handle's
-        // store is `store`, which is alive), the counts match its signature.
-        let status = unsafe { raw_call(st, [f0, f1], info, args, results) };
+        // SAFETY: `f` is a func of this store (the func handle's store is
+        // `store`, which is alive), the counts match its signature.
+        let status = unsafe { call_shaped(st, &f, info, args, results) };
         entry.leave();
         Some(status)
     } else {
@@ -668,27 +700,89 @@ unsafe fn call_fast(
         // SAFETY: this thread holds the store up its stack.
         let caller = unsafe { so.current_caller() }?;
         // SAFETY: as above, through the running callback's Caller.
-        Some(unsafe { raw_call(caller, [f0, f1], info, args, results) })
+        Some(unsafe { raw_call(caller, &f, info, args, results) })
     }
 }
 
-/// Calls the func (as [`func_bits`]) of the store in `cx` with numeric
+/// [`raw_call`] through code specialised on the signature's counts when
+/// it has one of the [`SHAPES`] (one jump on the shape instead of decoding
+/// and dispatching on each count).
+///
+/// # Safety
+/// As [`raw_call`].
+#[inline(always)]
+unsafe fn call_shaped(
+    cx: &mut wasmtime::Store<Host>,
+    f: &Func,
+    info: u64,
+    args: *const u64,
+    results: *mut u64,
+) -> i32 {
+    let narrow = info >> 32;
+    macro_rules! shapes {
+        ($($i:literal => ($p:literal, $r:literal),)*) => {
+            // SAFETY (all arms): shape i is given only to signatures with
+            // exactly these counts (`sig_info`), which `call_fast` checked
+            // against the caller's counts.
+            match info >> SHAPE_SHIFT {
+                $($i => {
+                    debug_assert_eq!(SHAPES[$i - 1], ($p, $r));
+                    unsafe { raw_call_n(cx, f, $p, $r, narrow, args, results) }
+                })*
+                _ => unsafe { raw_call(cx, f, info, args, results) },
+            }
+        };
+    }
+    shapes! {
+        1 => (0, 0),
+        2 => (0, 1),
+        3 => (1, 0),
+        4 => (1, 1),
+        5 => (2, 0),
+        6 => (2, 1),
+        7 => (3, 0),
+        8 => (3, 1),
+        9 => (4, 1),
+        10 => (4, 2),
+    }
+}
+
+/// Calls the func `f` of the store in `cx` with numeric
 /// slots; returns the call's status (a failure is stored as the thread's
 /// last error).
 ///
 /// # Safety
-/// `f` are the bits of a func of this store; `info` is its `sig_info` (fast);
+/// `f` is a func of this store; `info` is its `sig_info` (fast);
 /// `args`/`results` hold its parameter/result counts of slots.
 #[inline(always)]
 unsafe fn raw_call(
-    mut cx: impl AsContextMut<Data = Host>,
-    f: [u64; 2],
+    cx: impl AsContextMut<Data = Host>,
+    f: &Func,
     info: u64,
     args: *const u64,
     results: *mut u64,
 ) -> i32 {
     let np = (info & 0xff) as usize;
     let nr = ((info >> 8) & 0xff) as usize;
+    // SAFETY: passed on (`info` is the func's `sig_info`).
+    unsafe { raw_call_n(cx, f, np, nr, info >> 32, args, results) }
+}
+
+/// [`raw_call`] with the counts and narrow-result mask given (constants
+/// in [`call_shaped`]).
+///
+/// # Safety
+/// As [`raw_call`], with `np`/`nr` the func's counts (at most `FAST_MAX`).
+#[inline(always)]
+unsafe fn raw_call_n(
+    mut cx: impl AsContextMut<Data = Host>,
+    f: &Func,
+    np: usize,
+    nr: usize,
+    narrow: u64,
+    args: *const u64,
+    results: *mut u64,
+) -> i32 {
     let mut buf = [const { MaybeUninit::<ValRaw>::uninit() }; FAST_MAX];
     let vals = buf.as_mut_ptr() as *mut ValRaw;
     // SAFETY: the caller guarantees `np` readable args; np, nr <= FAST_MAX.
@@ -698,13 +792,11 @@ unsafe fn raw_call(
             vals.add(i).write(ValRaw::u64(0));
         }
     }
-    // SAFETY: the bits of a func of this store (caller contract).
-    let f = unsafe { func_from_bits(f) };
     // SAFETY: every param and result is numeric, the buffer holds
     // max(params, results) initialised values, the func is of this store.
     if let Err(e) = unsafe {
         f.call_unchecked(
-            &mut cx,
+            cx.as_context_mut(),
             std::ptr::slice_from_raw_parts_mut(vals, np.max(nr)),
         )
     } {
@@ -712,7 +804,7 @@ unsafe fn raw_call(
     }
     // SAFETY: initialised above and overwritten by the call's results; the
     // caller guarantees `nr` writable results.
-    unsafe { copy_out(vals, results, nr, info >> 32) };
+    unsafe { copy_out(vals, results, nr, narrow) };
     crate::error::WT_OK
 }
 

@@ -844,6 +844,78 @@ fn i32_results_past_the_64th_are_zero_extended() {
     ok(wt_free(e));
 }
 
+/// `wt_call` runs the common (params, results) shapes through code
+/// specialised on them and every other shape through the general copies:
+/// each shape, and its neighbours, gets its arguments exactly and returns
+/// exact results, with i32 results zero-extended (the guest writes only 32
+/// bits over a slot that held an all-ones argument).
+#[test]
+fn calls_of_every_shape_pass_and_return_exact_values() {
+    let e = engine();
+    for np in 0..=5usize {
+        for nr in 0..=3usize {
+            for narrow in [false, true] {
+                // Result j is the sum of the params plus j (as i32: wrapped).
+                let params = " i64".repeat(np);
+                let rt = if narrow { " i32" } else { " i64" };
+                let results = rt.repeat(nr);
+                let mut body = String::new();
+                for j in 0..nr {
+                    body += "i64.const 0 ";
+                    for k in 0..np {
+                        body += &format!("local.get {k} i64.add ");
+                    }
+                    body += &format!("i64.const {j} i64.add ");
+                    if narrow {
+                        body += "i32.wrap_i64 ";
+                    }
+                }
+                let m = module(
+                    e,
+                    &format!(
+                        r#"(module (func (export "f") (param{params}) (result{results}) {body}))"#
+                    ),
+                );
+                let s = store(e);
+                let l = linker(e);
+                let i = instantiate(l, s, m);
+                let f = func(s, i, "f");
+                let args: Vec<u64> = (0..np as u64)
+                    .map(|k| if narrow { u64::MAX - k } else { 1 << (8 * k) })
+                    .collect();
+                let sum = args.iter().fold(0u64, |a, &b| a.wrapping_add(b));
+                let want: Vec<u64> = (0..nr as u64)
+                    .map(|j| {
+                        let v = sum.wrapping_add(j);
+                        if narrow {
+                            v & 0xffff_ffff
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                for round in 0..2 {
+                    assert_eq!(
+                        call(s, f, &args, nr).unwrap(),
+                        want,
+                        "{np} params, {nr} results, narrow {narrow}, round {round}"
+                    );
+                }
+                // A wrong count is refused, whatever the shape.
+                let mut out = [0u64; 4];
+                fails(
+                    unsafe { wt_call(s, f, args.as_ptr(), np, out.as_mut_ptr(), nr + 1) },
+                    WT_ERR_SIGNATURE,
+                );
+                for h in [s, l, m] {
+                    ok(wt_free(h));
+                }
+            }
+        }
+    }
+    ok(wt_free(e));
+}
+
 /// Host callbacks of every small numeric shape (each has its own
 /// specialised trampoline) and a few larger ones (the general trampoline):
 /// arguments arrive exactly, with the unspecified upper half of i32/f32
