@@ -28,15 +28,21 @@ use crate::ffi::{guard, out};
 use crate::handle::{self, Entry, Object};
 
 /// The data every `wasmtime::Store` of libwt carries.
+///
+/// `repr(C)`: the fields every host callback touches come first, next to
+/// each other (one or two cache lines, whatever the other fields are).
+#[repr(C)]
 pub struct Host {
-    /// This store's own handle (funcs record it to validate `wt_call`
-    /// cheaply; store-bound objects record it as their store's identity).
-    pub store_handle: u64,
     /// This store's caller handle, passed to every host callback (made on
     /// the first callback; 0 before).
     pub caller_handle: u64,
     /// Points at `StoreObj::current_caller` (the StoreObj is boxed, so stable).
     pub caller_cell: CallerCell,
+    /// Message for the running host callback's failure (`wt_caller_set_error`).
+    pub callback_msg: Option<String>,
+    /// This store's own handle (funcs record it to validate `wt_call`
+    /// cheaply; store-bound objects record it as their store's identity).
+    pub store_handle: u64,
     /// Points at `StoreObj::interrupt`.
     pub interrupt: InterruptFlag,
     /// Handles of store-bound objects; freed with the store. (The first
@@ -53,12 +59,10 @@ pub struct Host {
     pub limits: StoreLimits,
     pub memory_limit: Option<usize>,
     pub table_limit: Option<usize>,
-    pub trap_on_grow_failure: bool,
     pub timeout: Option<Duration>,
     pub deadline: Option<Instant>,
+    pub trap_on_grow_failure: bool,
     pub timed_out: bool,
-    /// Message for the running host callback's failure (`wt_caller_set_error`).
-    pub callback_msg: Option<String>,
 }
 
 /// A raw pointer to the store's caller cell, only dereferenced by the thread
