@@ -104,23 +104,6 @@ const FAST_BIT: u64 = 1 << 16;
 /// Where a func handle's aux word 3 keeps its call shape (see [`SHAPES`]).
 const SHAPE_SHIFT: u32 = 48;
 
-/// The (params, results) counts that `wt_call` runs through code
-/// specialised on them (straight-line copies, no count decoding): shape
-/// `i + 1` is `SHAPES[i]`; shape 0 takes the general copies. `call_shaped`
-/// lists the same pairs.
-const SHAPES: [(usize, usize); 10] = [
-    (0, 0),
-    (0, 1),
-    (1, 0),
-    (1, 1),
-    (2, 0),
-    (2, 1),
-    (3, 0),
-    (3, 1),
-    (4, 1),
-    (4, 2),
-];
-
 /// A func handle's aux word 3: `nparams | nresults << 8 | FAST_BIT | narrow
 /// result mask << 32 | shape << SHAPE_SHIFT` for fast-path signatures, 0
 /// otherwise.
@@ -704,47 +687,59 @@ unsafe fn call_fast(
     }
 }
 
-/// [`raw_call`] through code specialised on the signature's counts when
-/// it has one of the [`SHAPES`] (one jump on the shape instead of decoding
-/// and dispatching on each count).
-///
-/// # Safety
-/// As [`raw_call`].
-#[inline(always)]
-unsafe fn call_shaped(
-    cx: &mut wasmtime::Store<Host>,
-    f: &Func,
-    info: u64,
-    args: *const u64,
-    results: *mut u64,
-) -> i32 {
-    let narrow = info >> 32;
-    macro_rules! shapes {
-        ($($i:literal => ($p:literal, $r:literal),)*) => {
+/// Defines the shapes, [`SHAPES`], and [`call_shaped`] from one list, so
+/// that the two cannot disagree. Shape `i` is the `i`-th pair, from 1.
+macro_rules! call_shapes {
+    ($($i:literal => ($p:literal, $r:literal),)*) => {
+        /// The (params, results) counts that `wt_call` runs through code
+        /// specialised on them (straight-line copies, no count decoding):
+        /// shape `i + 1` is `SHAPES[i]`; shape 0 takes the general copies.
+        const SHAPES: &[(usize, usize)] = &[$(($p, $r)),*];
+        const _: () = {
+            let mut k = 0;
+            $(
+                k += 1;
+                assert!($i == k, "shapes are numbered 1, 2, 3, ... in order");
+            )*
+        };
+
+        /// [`raw_call`] through code specialised on the signature's counts
+        /// when it has one of the [`SHAPES`] (one jump on the shape instead
+        /// of decoding and dispatching on each count).
+        ///
+        /// # Safety
+        /// As [`raw_call`].
+        #[inline(always)]
+        unsafe fn call_shaped(
+            cx: &mut wasmtime::Store<Host>,
+            f: &Func,
+            info: u64,
+            args: *const u64,
+            results: *mut u64,
+        ) -> i32 {
+            let narrow = info >> 32;
             // SAFETY (all arms): shape i is given only to signatures with
             // exactly these counts (`sig_info`), which `call_fast` checked
             // against the caller's counts.
             match info >> SHAPE_SHIFT {
-                $($i => {
-                    debug_assert_eq!(SHAPES[$i - 1], ($p, $r));
-                    unsafe { raw_call_n(cx, f, $p, $r, narrow, args, results) }
-                })*
+                $($i => unsafe { raw_call_n(cx, f, $p, $r, narrow, args, results) },)*
                 _ => unsafe { raw_call(cx, f, info, args, results) },
             }
-        };
-    }
-    shapes! {
-        1 => (0, 0),
-        2 => (0, 1),
-        3 => (1, 0),
-        4 => (1, 1),
-        5 => (2, 0),
-        6 => (2, 1),
-        7 => (3, 0),
-        8 => (3, 1),
-        9 => (4, 1),
-        10 => (4, 2),
-    }
+        }
+    };
+}
+
+call_shapes! {
+    1 => (0, 0),
+    2 => (0, 1),
+    3 => (1, 0),
+    4 => (1, 1),
+    5 => (2, 0),
+    6 => (2, 1),
+    7 => (3, 0),
+    8 => (3, 1),
+    9 => (4, 1),
+    10 => (4, 2),
 }
 
 /// Calls the func `f` of the store in `cx` with numeric

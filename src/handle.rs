@@ -495,6 +495,13 @@ fn names(w: u64, h: u64) -> bool {
     (w ^ h) >> 31 == 0
 }
 
+/// [`names`] for a handle of a kind (0 is a free slot's): the fast paths'
+/// form of [`check_live`].
+#[inline(always)]
+fn is_live(w: u64, h: u64) -> bool {
+    names(w, h) && h >> KIND_SHIFT != 0
+}
+
 /// Checks a slot word against a handle: same generation and kind, not being freed.
 fn check_live(h: u64, w: u64) -> Result<()> {
     let hkind = (h >> 56) as i32;
@@ -514,8 +521,7 @@ pub fn get_any(h: u64) -> Result<Guard> {
     // The common case in a few instructions: a live handle, one CAS.
     if let Some(s) = slot(h as u32) {
         let w = s.word.load(Ordering::Acquire);
-        if names(w, h)
-            && h >> KIND_SHIFT != 0
+        if is_live(w, h)
             && w & READERS != READERS
             && s.word
                 .compare_exchange_weak(w, w + 1, Ordering::Acquire, Ordering::Relaxed)
@@ -929,8 +935,7 @@ pub fn free(h: u64) -> Result<()> {
     // The common case: a live handle, one CAS (see `free_slow`).
     if let Some(s) = slot(h as u32) {
         let w = s.word.load(Ordering::Acquire);
-        if names(w, h)
-            && h >> KIND_SHIFT != 0
+        if is_live(w, h)
             && s.word
                 .compare_exchange_weak(w, w | PENDING, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
